@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", _("管理员")
+    MANAGER = "manager", _("经理")
+    ACCOUNT_MANAGER = "account_manager", _("客户经理")
+    SERVICE_AGENT = "service_agent", _("客服专员")
+    PROJECT_MANAGER = "project_manager", _("项目经理")
+    PROJECT_MEMBER = "project_member", _("项目成员")
+    PORTAL = "portal", _("客户门户用户")
+
+
+class Team(models.Model):
+    name = models.CharField(_("名称"), max_length=100, unique=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("团队")
+        verbose_name_plural = _("团队")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    role = models.CharField(
+        _("角色"), max_length=20, choices=Role.choices, default=Role.ACCOUNT_MANAGER
+    )
+    team = models.ForeignKey(
+        Team,
+        verbose_name=_("团队"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="members",
+    )
+    display_name = models.CharField(_("显示名"), max_length=100, blank=True)
+    phone = models.CharField(_("电话"), max_length=40, blank=True)
+    language = models.CharField(
+        _("语言"), max_length=10, choices=settings.LANGUAGES, default="zh-hans"
+    )
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+
+    def __str__(self) -> str:
+        return self.display_name or self.get_full_name() or self.username
+
+    @property
+    def is_admin(self) -> bool:
+        return self.is_superuser or self.role == Role.ADMIN
+
+    @property
+    def is_staff_side(self) -> bool:
+        return self.is_active and self.role != Role.PORTAL
+
+
+class ApiToken(models.Model):
+    """A personal API token. Only a SHA-256 hash is stored; the token is shown once."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(_("名称"), max_length=100)
+    prefix = models.CharField(_("前缀"), max_length=12)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("过期时间"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API 令牌")
+        verbose_name_plural = _("API 令牌")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import pytest
+
+from guanxi.accounts.models import Role
+from guanxi.accounts.tests.factories import TeamFactory, UserFactory
+
+
+@pytest.fixture
+def team_a(db):
+    return TeamFactory(name="华东销售部")
+
+
+@pytest.fixture
+def team_b(db):
+    return TeamFactory(name="华南销售部")
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(username="admin1", role=Role.ADMIN, is_superuser=True, is_staff=True)
+
+
+@pytest.fixture
+def manager_a(team_a):
+    return UserFactory(username="manager_a", role=Role.MANAGER, team=team_a)
+
+
+@pytest.fixture
+def am_a(team_a):
+    """Account manager in team A."""
+    return UserFactory(username="am_a", role=Role.ACCOUNT_MANAGER, team=team_a)
+
+
+@pytest.fixture
+def am_a2(team_a):
+    return UserFactory(username="am_a2", role=Role.ACCOUNT_MANAGER, team=team_a)
+
+
+@pytest.fixture
+def am_b(team_b):
+    """Account manager in team B."""
+    return UserFactory(username="am_b", role=Role.ACCOUNT_MANAGER, team=team_b)
+
+
+@pytest.fixture
+def agent(db):
+    return UserFactory(username="agent", role=Role.SERVICE_AGENT)
+
+
+@pytest.fixture
+def portal_user(db):
+    return UserFactory(username="portal", role=Role.PORTAL)
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language; a test that switches language (or a
+    request that did) must not leak it into the next test."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)

@@ -1,0 +1,187 @@
+"""The one audit mechanism: services call these in the same transaction as the write."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import uuid
+from collections.abc import Iterable, Mapping
+from contextvars import ContextVar
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
+from django.db import models
+
+from guanxi.core.models import AuditAction, AuditEntry, AuditSource
+
+# Services take ``actor``; the *channel* the write came through (UI, API, admin, import)
+# is ambient, set once by the entry point, so services need not thread it through.
+current_source: ContextVar[str] = ContextVar("audit_source", default=AuditSource.UI)
+
+SKIPPED_FIELDS = frozenset(
+    {
+        "created_at",
+        "updated_at",
+        "version",
+        "search_text",
+        "name_pinyin",
+        "name_initials",
+        "password",
+        "last_login",
+    }
+)
+
+Actor = AbstractBaseUser | AnonymousUser | None
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
+
+
+def snapshot(obj: models.Model, fields: Iterable[str] | None = None) -> dict[str, Any]:
+    """Plain-JSON values of the concrete fields of ``obj`` (foreign keys as ids)."""
+    names = (
+        list(fields)
+        if fields is not None
+        else [
+            f.attname
+            for f in obj._meta.concrete_fields
+            if f.name not in SKIPPED_FIELDS and not f.primary_key
+        ]
+    )
+    return {name: _plain(getattr(obj, name)) for name in names}
+
+
+def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:
+    return {
+        key: [before.get(key), after.get(key)]
+        for key in sorted(set(before) | set(after))
+        if before.get(key) != after.get(key)
+    }
+
+
+def _actor_fields(actor: Actor) -> tuple[Any, str]:
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return None, "system"
+    return actor, actor.get_username()
+
+
+def _model_label(obj: models.Model) -> str:
+    return obj._meta.label_lower
+
+
+def record(
+    *,
+    actor: Actor,
+    action: str,
+    obj: models.Model,
+    changes: Mapping[str, Any],
+    customer_id: int | None = None,
+    source: str | None = None,
+) -> AuditEntry:
+    user, label = _actor_fields(actor)
+    return AuditEntry.objects.create(
+        actor=user,
+        actor_label=label,
+        source=source or current_source.get(),
+        action=action,
+        model=_model_label(obj),
+        object_id=str(obj.pk),
+        object_repr=str(obj)[:200],
+        customer_id=customer_id,
+        changes=dict(changes),
+    )
+
+
+def audit_create(*, actor: Actor, obj: models.Model, customer_id: int | None = None) -> AuditEntry:
+    after = snapshot(obj)
+    return record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=obj,
+        changes={k: [None, v] for k, v in after.items() if v not in (None, "", [], {})},
+        customer_id=customer_id,
+    )
+
+
+def audit_update(
+    *,
+    actor: Actor,
+    obj: models.Model,
+    before: Mapping[str, Any],
+    customer_id: int | None = None,
+    extra: Mapping[str, list[Any]] | None = None,
+) -> AuditEntry | None:
+    """Record old → new of the fields that changed; nothing when nothing changed."""
+    changes = diff(before, snapshot(obj, before.keys()))
+    if extra:
+        changes.update(extra)
+    if not changes:
+        return None
+    return record(
+        actor=actor, action=AuditAction.UPDATE, obj=obj, changes=changes, customer_id=customer_id
+    )
+
+
+def audit_delete(*, actor: Actor, obj: models.Model, customer_id: int | None = None) -> AuditEntry:
+    before = snapshot(obj)
+    return record(
+        actor=actor,
+        action=AuditAction.DELETE,
+        obj=obj,
+        changes={k: [v, None] for k, v in before.items() if v not in (None, "", [], {})},
+        customer_id=customer_id,
+    )
+
+
+def audit_bulk_create(
+    *, actor: Actor, objs: Iterable[models.Model], customer_attr: str | None = "customer_id"
+) -> int:
+    """Audit rows for a bulk insert, written with one ``bulk_create``."""
+    user, label = _actor_fields(actor)
+    source = current_source.get()
+    entries = []
+    for obj in objs:
+        after = snapshot(obj)
+        entries.append(
+            AuditEntry(
+                actor=user,
+                actor_label=label,
+                source=source,
+                action=AuditAction.CREATE,
+                model=_model_label(obj),
+                object_id=str(obj.pk),
+                object_repr=str(obj)[:200],
+                customer_id=getattr(obj, customer_attr) if customer_attr else None,
+                changes={k: [None, v] for k, v in after.items() if v not in (None, "", [], {})},
+            )
+        )
+    AuditEntry.objects.bulk_create(entries, batch_size=1000)
+    return len(entries)
+
+
+class audit_source:
+    """``with audit_source(AuditSource.API): ...``"""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self._token: Any = None
+
+    def __enter__(self) -> None:
+        self._token = current_source.set(self.source)
+
+    def __exit__(self, *exc: object) -> None:
+        current_source.reset(self._token)

@@ -1,0 +1,116 @@
+"""The import's fast paths give exactly what the general functions give."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from guanxi.core.search import pinyin_keys, search_text
+from guanxi.customers.importing.writers import customer_search_text
+
+NAMES = st.one_of(
+    st.sampled_from(
+        ["华为技术有限公司", "重庆银行", "ABC Trading Co.", "Ｈｕａｗｅｉ（中国）", "", "张三"]
+    ),
+    st.text(alphabet=st.sampled_from("华为银行重庆abcXYZ 12（）-·"), max_size=20),
+)
+EMAILS = st.sampled_from(["", "hw@huawei.com", "zhang.san@qq.com"])
+
+
+@settings(deadline=None, max_examples=300)
+@given(name=NAMES, email=EMAILS)
+def test_customer_search_text_equals_core_search_text(name, email):
+    pinyin, initials = pinyin_keys(name)
+
+    assert customer_search_text(name, email, pinyin, initials) == search_text(name, email)
+
+
+# --- the worker process that reads and cleans while the main process writes -------------
+
+import pytest  # noqa: E402
+
+from guanxi.core.models import AuditEntry  # noqa: E402
+from guanxi.customers.importing import pipeline  # noqa: E402
+from guanxi.customers.importing.writers import CustomerWriter  # noqa: E402
+from guanxi.customers.models import (  # noqa: E402
+    Customer,
+    ImportRowError,
+    ImportRun,
+    ImportStatus,
+    Tag,
+    TimelineEntry,
+)
+from guanxi.customers.tests.import_support import counts, run_file, write_csv  # noqa: E402
+
+
+def _pipeline_file(tmp_path):
+    rows = [["客户名称", "手机", "邮箱", "城市", "标签"]]
+    for i in range(700):
+        rows.append(
+            [
+                f"重庆银行{i}有限公司",
+                f"139{i:08d}",
+                f"c{i}@example.com" if i % 13 else "x@@y",
+                "",
+                "",
+            ]
+        )
+        if i % 20 == 19:  # repeats an earlier row of the file, under another spelling
+            rows.append([f"重庆银行{i - 7}", "", "", "杭州", "复购"])
+    return write_csv(tmp_path / "pipeline.csv", rows)
+
+
+def _fingerprint():
+    return (
+        sorted(
+            Customer.objects.values_list(
+                "name", "city", "phone_key", "email", "name_pinyin", "search_text", "version"
+            )
+        ),
+        sorted(AuditEntry.objects.values_list("model", "action", "object_repr")),
+        sorted(TimelineEntry.objects.values_list("kind", "title")),
+        sorted(ImportRowError.objects.values_list("row", "code")),
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_process_gives_what_the_inline_run_gives(tmp_path, monkeypatch):
+    path = _pipeline_file(tmp_path)
+    monkeypatch.setattr(pipeline, "PIPELINE_MIN_BYTES", None)
+    inline = run_file(path, chunk_rows=97)
+    expected = counts(inline), _fingerprint()
+    for model in (AuditEntry, TimelineEntry, ImportRowError, ImportRun, Customer, Tag):
+        model.objects.all().delete()
+
+    monkeypatch.setattr(pipeline, "PIPELINE_MIN_BYTES", 0)
+    started = []
+    real = pipeline._in_worker
+    monkeypatch.setattr(pipeline, "_in_worker", lambda source: started.append(1) or real(source))
+    piped = run_file(path, chunk_rows=97)
+
+    assert started, "the worker was not used"
+    assert piped.status == ImportStatus.FINISHED
+    assert (counts(piped), _fingerprint()) == expected
+    assert counts(piped)[1] > 0 and counts(piped)[3] > 0  # updates and rejects were seen
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_error_in_the_worker_fails_the_run(tmp_path, monkeypatch):
+    path = _pipeline_file(tmp_path)
+    monkeypatch.setattr(pipeline, "PIPELINE_MIN_BYTES", 0)
+    seen = []
+    real = CustomerWriter.prepare
+
+    def prepare(self, rows):
+        seen.append(1)
+        if len(seen) == 3:
+            raise ValueError("boom in the worker")
+        real(self, rows)
+
+    monkeypatch.setattr(CustomerWriter, "prepare", prepare)
+    with pytest.raises(ValueError, match="boom in the worker"):
+        run_file(path, chunk_rows=100)
+    run = ImportRun.objects.get()
+    assert run.status == ImportStatus.FAILED
+    assert run.checkpoint_row > 0  # the chunks cleaned before the error were written
+    assert Customer.objects.count() > 0

@@ -1,0 +1,51 @@
+"""Search semantics, run on SQLite and PostgreSQL (each uses different index paths)."""
+
+import pytest
+
+from guanxi.customers import selectors
+from guanxi.customers.tests.factories import ContactFactory, CustomerFactory
+
+
+@pytest.fixture
+def book(admin_user, am_a):
+    names = ["华为技术有限公司", "华夏银行北京分行", "中国银行上海分行", "海尔集团", "为华贸易公司"]
+    customers = {n: CustomerFactory(owner=am_a, name=n) for n in names}
+    customers["华为技术有限公司"].phone_key = "13800138000"
+    customers["华为技术有限公司"].save()
+    ContactFactory(customer=customers["海尔集团"], mobile_key="13912345678")
+    return customers
+
+
+def _names(actor, q):
+    page = selectors.customer_list(actor=actor, filters=selectors.validate_filters({"q": q}))
+    return sorted(c.name for c in page.items)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("华为", ["华为技术有限公司"]),
+        ("银行", ["中国银行上海分行", "华夏银行北京分行"]),
+        ("上海分行", ["中国银行上海分行"]),
+        ("为华", ["为华贸易公司"]),
+        ("hw", ["华为技术有限公司"]),
+        ("HW", ["华为技术有限公司"]),
+        ("huawei", ["华为技术有限公司"]),
+        ("hx", ["华夏银行北京分行"]),
+        ("zgyh", ["中国银行上海分行"]),
+        ("+86 138-0013-8000", ["华为技术有限公司"]),
+        ("138 0013", ["华为技术有限公司"]),
+        ("139-1234-5678", ["海尔集团"]),
+        ("不存在", []),
+    ],
+)
+def test_search_finds_by_name_pinyin_initials_and_phone(book, admin_user, query, expected):
+    assert _names(admin_user, query) == expected
+
+
+def test_search_is_scoped(book, am_b):
+    assert _names(am_b, "华为") == []
+
+
+def test_search_count_is_capped_lower_than_plain_list(book, admin_user):
+    assert selectors.SEARCH_COUNT_CAP < selectors.COUNT_CAP
