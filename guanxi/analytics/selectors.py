@@ -758,9 +758,8 @@ def _dashboard_figures(
         "ids": {
             "key_list": [v.pk for v in _key_list(actor, filters, pareto["key_accounts"], 20)],
             "churn": [v.pk for v in churn.items],
-            "propensity": [
-                v.pk for v in propensity_list(actor=actor, filters=filters, limit=10).items
-            ],
+            # the dashboard lists the first ten and shows no count: no count query
+            "propensity": [v.pk for v in propensity_queryset(actor=actor, filters=filters)[:10]],
             "least": [v.pk for v in _least_profitable(actor, filters)[:10]],
         },
     }

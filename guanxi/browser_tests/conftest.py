@@ -45,12 +45,34 @@ def chromium() -> Iterator[Any]:
         browser.close()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: Any, call: Any) -> Any:
+    report = yield
+    if report.when == "call":
+        item.stash[_FAILED] = report.failed
+    return report
+
+
+_FAILED = pytest.StashKey[bool]()
+
+
 @pytest.fixture
-def page(chromium: Any) -> Iterator[Any]:
+def page(request: Any, chromium: Any) -> Iterator[Any]:
     context = chromium.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
     context.set_default_timeout(15_000)
     page = context.new_page()
     yield page
+    if request.node.stash.get(_FAILED, False):
+        # what the browser showed when the test failed, for the CI log's reader
+        folder = SCREENSHOTS / "failures"
+        folder.mkdir(parents=True, exist_ok=True)
+        name = "".join(c if c.isalnum() or c in "-_" else "_" for c in request.node.name)
+        try:
+            page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+            (folder / f"{name}.html").write_text(page.content(), encoding="utf-8")
+            print(f"\nbrowser state at failure: {folder / name}.png (.html), url {page.url}")
+        except Exception as exc:  # the page may be gone; the failure itself matters more
+            print(f"\ncould not save the browser state: {exc}")
     context.close()
 
 
