@@ -92,7 +92,9 @@ def search_text(*values: str | None) -> str:
         pieces.append(lowered)
         full, initials = pinyin_keys(value)
         if full and full != lowered:
-            pieces.extend((full, initials))
+            pieces.append(full)
+            if initials != full:  # an ASCII value's "initials" are the value again
+                pieces.append(initials)
     return " ".join(pieces)[:1000]
 
 

@@ -102,6 +102,7 @@ class Customer(VersionedModel):
         blank=True,
         on_delete=models.PROTECT,
         related_name="owned_customers",
+        db_index=False,  # (owner, name) and (owner, created_at) lead with it
     )
     # The owner's team, kept on the row so a manager's scoped, sorted list is one index scan.
     team = models.ForeignKey(
@@ -111,6 +112,7 @@ class Customer(VersionedModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="customers",
+        db_index=False,  # (team, name) and (team, created_at) lead with it
     )
     status = models.CharField(
         _("状态"), max_length=10, choices=CustomerStatus.choices, default=CustomerStatus.PROSPECT
@@ -126,12 +128,15 @@ class Customer(VersionedModel):
     search_text = models.CharField(max_length=1000, blank=True)
     name_pinyin = models.CharField(max_length=200, blank=True)
     name_initials = models.CharField(max_length=100, blank=True)
+    # Not indexed: read only when a user is deleted (rare; a scan then is fine), while every
+    # index costs each imported row its maintenance (see docs/benchmarks.md).
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
 
     class Meta:
@@ -146,10 +151,23 @@ class Customer(VersionedModel):
             models.Index(fields=["-created_at"], name="customer_created_idx"),
             models.Index(fields=["status"], name="customer_status_idx"),
             models.Index(fields=["province", "city"], name="customer_region_idx"),
-            models.Index(fields=["phone_key"], name="customer_phone_idx"),
+            # Pattern operator classes (PostgreSQL; ignored elsewhere): one index serves
+            # both ``=`` (import and duplicate matching) and ``LIKE 'prefix%'`` (search)
+            # under any collation, so no second copy is kept for prefixes.
+            models.Index(
+                fields=["phone_key"], name="customer_phone_idx", opclasses=["varchar_pattern_ops"]
+            ),
             models.Index(fields=["email"], name="customer_email_idx"),
-            models.Index(fields=["name_initials"], name="customer_initials_idx"),
-            models.Index(fields=["name_pinyin"], name="customer_pinyin_idx"),
+            models.Index(
+                fields=["name_initials"],
+                name="customer_initials_idx",
+                opclasses=["varchar_pattern_ops"],
+            ),
+            models.Index(
+                fields=["name_pinyin"],
+                name="customer_pinyin_idx",
+                opclasses=["varchar_pattern_ops"],
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(name=""), name="customer_name_not_empty"),
@@ -394,7 +412,11 @@ class TimelineEntry(models.Model):
     shown is registered per ``kind`` so new kinds plug in without touching the feed."""
 
     customer = models.ForeignKey(
-        Customer, verbose_name=_("客户"), on_delete=models.CASCADE, related_name="timeline"
+        Customer,
+        verbose_name=_("客户"),
+        on_delete=models.CASCADE,
+        related_name="timeline",
+        db_index=False,  # timeline_feed_idx leads with it
     )
     kind = models.CharField(_("类型"), max_length=30)
     occurred_at = models.DateTimeField(_("时间"))

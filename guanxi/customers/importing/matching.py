@@ -26,6 +26,7 @@ from guanxi.customers.models import Contact, Customer
 T = TypeVar("T")
 
 IN_BATCH: Final = 2000
+_SEPARATOR: Final = "\x1f"  # the ASCII unit separator: never part of a cleaned value
 _SUFFIXES: Final = ("有限公司", "股份有限公司", "公司", "集团")
 
 
@@ -93,12 +94,17 @@ def _pairs(
     conn = connections[router.db_for_read(model)]
     if conn.vendor == "postgresql":
         quote = conn.ops.quote_name
-        sql = (
-            f"SELECT {quote(key_col)}, {quote(column)} FROM {quote(model._meta.db_table)} "  # noqa: S608
-            f"WHERE {quote(key_col)} = ANY(%s)"
-        )
+        table = quote(model._meta.db_table)
+        select = f"SELECT {quote(key_col)}, {quote(column)} FROM {table} "  # noqa: S608
+        if any(_SEPARATOR in v for v in values):
+            where, param = f"WHERE {quote(key_col)} = ANY(%s)", list(values)
+        else:
+            # one joined string: psycopg adapts a list of str item by item in Python
+            # (about 3 ms per 1,000 items), ``string_to_array`` splits it in C
+            where = f"WHERE {quote(key_col)} = ANY(string_to_array(%s, chr(31)))"
+            param = _SEPARATOR.join(values)
         with conn.cursor() as cursor:
-            cursor.execute(sql, [list(values)])
+            cursor.execute(select + where, [param])
             return list(cursor.fetchall())
     out: list[tuple[Any, Any]] = []
     for batch in _batches(values):

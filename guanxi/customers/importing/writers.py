@@ -601,7 +601,9 @@ def customer_search_text(name: str, email: str, pinyin: str, initials: str) -> s
     if name:
         pieces.append(lowered)
         if pinyin and pinyin != lowered:
-            pieces.extend((pinyin, initials))
+            pieces.append(pinyin)
+            if initials != pinyin:
+                pieces.append(initials)
     if email:
         rest = search_text(email)
         if rest:
