@@ -59,6 +59,7 @@ def plant(n: int) -> list[list[int]]:
 
     from guanxi.core.cleaning import normalize_phone
     from guanxi.core.search import pinyin_keys, search_text
+    from guanxi.customers.keys import stored_name_key
     from guanxi.customers.models import Contact, Customer
 
     rng = random.Random(SEED)
@@ -102,6 +103,7 @@ def plant(n: int) -> list[list[int]]:
             email=email.lower(),
             name_pinyin=full[:200],
             name_initials=initials[:100],
+            name_key=stored_name_key(name),
             search_text=search_text(name, email),
             since=orig.since,
         )

@@ -306,6 +306,7 @@ CUSTOMER_COLS = [
     "search_text",
     "name_pinyin",
     "name_initials",
+    "name_key",
     "created_by_id",
 ]
 AUDIT_COLS = [
@@ -523,6 +524,7 @@ class Generator:
             local_number,
             mobile,
         )
+        from guanxi.customers.keys import stored_name_key
 
         rng = random.Random(SEED + 1)
         sizes, size_cum = _cum(SIZE_WEIGHTS)
@@ -590,6 +592,7 @@ class Generator:
                         search_text(name, email),
                         full[:200],
                         initials[:100],
+                        stored_name_key(name),
                         None,
                     )
                 )

@@ -27,6 +27,7 @@ SKIPPED_FIELDS = frozenset(
         "search_text",
         "name_pinyin",
         "name_initials",
+        "name_key",
         "password",
         "last_login",
     }

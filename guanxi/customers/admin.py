@@ -23,7 +23,14 @@ class CustomerAdmin(AuditedAdmin):
     list_filter = ("kind", "status", "team")
     search_fields = ("name", "name_initials", "phone_key", "email")
     raw_id_fields = ("owner",)
-    readonly_fields = ("search_text", "name_pinyin", "name_initials", "phone_key", "version")
+    readonly_fields = (
+        "search_text",
+        "name_pinyin",
+        "name_initials",
+        "name_key",
+        "phone_key",
+        "version",
+    )
     filter_horizontal = ("tags",)
 
     def customer_id_of(self, obj: Any) -> int | None:

@@ -29,6 +29,7 @@ from guanxi.core import audit
 from guanxi.core.cleaning import normalize_phone
 from guanxi.core.models import AuditAction, AuditEntry, AuditSource
 from guanxi.core.search import pinyin_keys, search_text
+from guanxi.customers.keys import stored_name_key
 from guanxi.customers.models import (
     Channel,
     Communication,
@@ -754,6 +755,7 @@ class _Builder:
             customer.name_pinyin, customer.name_initials = pinyin_keys(name)
             customer.name_pinyin = customer.name_pinyin[:200]
             customer.name_initials = customer.name_initials[:100]
+            customer.name_key = stored_name_key(name)
             customer.search_text = search_text(customer.name, customer.email)
             customer.phone_key = normalize_phone(phone) if phone else ""
             rows.append(customer)

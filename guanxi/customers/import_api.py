@@ -25,7 +25,7 @@ from guanxi.accounts import scope
 from guanxi.core.errors import PermissionDenied
 from guanxi.customers import exporting
 from guanxi.customers.importing import selectors, services
-from guanxi.customers.importing.fields import KINDS
+from guanxi.customers.importing.fields import kind_spec
 from guanxi.customers.importing.messages import row_message
 from guanxi.customers.importing.pipeline import is_stalled
 from guanxi.customers.importing.report import report_csv, report_xlsx
@@ -196,7 +196,7 @@ def import_fields(request: HttpRequest, kind: KindValue) -> list[dict[str, Any]]
     """The fields a file of ``kind`` can map its columns to."""
     return [
         {"name": f.name, "label": str(f.label), "required": f.required, "type": f.type}
-        for f in KINDS[kind].fields
+        for f in kind_spec(kind).fields
     ]
 
 

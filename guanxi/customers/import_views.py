@@ -21,7 +21,7 @@ from guanxi.core.selectors import job_get
 from guanxi.customers import exporting
 from guanxi.customers.import_api import XLSX_TYPE, error_report_response
 from guanxi.customers.importing import selectors, services
-from guanxi.customers.importing.fields import KINDS
+from guanxi.customers.importing.fields import kind_spec
 from guanxi.customers.importing.pipeline import is_stalled
 from guanxi.customers.models import ImportKind, ImportRun, ImportStatus, OnDuplicate
 
@@ -85,7 +85,7 @@ def import_home(request: HttpRequest) -> HttpResponse:
 
 
 def _detail_context(request: HttpRequest, run: ImportRun, **extra: Any) -> dict[str, Any]:
-    spec = KINDS[run.kind]
+    spec = kind_spec(run.kind)
     columns = [
         {"index": i, "header": h, "field": run.mapping[i] if i < len(run.mapping) else ""}
         for i, h in enumerate(run.headers)

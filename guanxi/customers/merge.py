@@ -20,11 +20,13 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import ManyToOneRel
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from guanxi.accounts import scope
 from guanxi.core import audit
 from guanxi.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from guanxi.core.models import AuditAction, AuditEntry
+from guanxi.customers.keys import stored_name_key
 from guanxi.customers.merge_models import (
     CandidateStatus,
     CustomerMerge,
@@ -32,7 +34,7 @@ from guanxi.customers.merge_models import (
 )
 from guanxi.customers.models import Customer, TimelineEntry
 from guanxi.customers.services import refresh_customer_keys
-from guanxi.customers.timeline import timeline_add
+from guanxi.customers.timeline import TimelineText, timeline_add
 
 # The choices a user makes on the merge page: each group of fields survives from one of the
 # two customers as a whole (province and city together, the owner with the owner's team).
@@ -362,13 +364,17 @@ def customer_merge(
         customer_id=survivor.pk,
         kind="merge",
         occurred_at=timezone.now(),
-        title=_("合并客户：“%(merged)s”（#%(merged_id)s）并入“%(survivor)s”（#%(survivor_id)s）")
-        % {
-            "merged": merged.name,
-            "merged_id": merged.pk,
-            "survivor": record.survivor_name,
-            "survivor_id": survivor.pk,
-        },
+        title=TimelineText(
+            gettext_noop(
+                "合并客户：“%(merged)s”（#%(merged_id)s）并入“%(survivor)s”（#%(survivor_id)s）"
+            ),
+            {
+                "merged": merged.name,
+                "merged_id": merged.pk,
+                "survivor": record.survivor_name,
+                "survivor_id": survivor.pk,
+            },
+        ),
         body=_describe_counts(moved),
         actor=actor,
         subject=record,
@@ -601,6 +607,8 @@ def customer_merge_undo(*, actor: Any, merge_id: int) -> CustomerMerge:
         raise Conflict(_("该合并已经撤销。"), field="merge_id")
     restored = _from_row(Customer, record.merged_snapshot)
     assert isinstance(restored, Customer)
+    # derived from the name, and absent from the snapshots of merges made before the column
+    restored.name_key = stored_name_key(restored.name)
     for candidate in (survivor, restored):
         if not scope.can_change_customer(actor, candidate):
             raise PermissionDenied(
@@ -648,6 +656,7 @@ def customer_merge_undo(*, actor: Any, merge_id: int) -> CustomerMerge:
     for f in Customer._meta.concrete_fields:
         if f.attname not in _NOT_RESTORED and f.attname in record.survivor_before:
             setattr(survivor, f.attname, f.to_python(record.survivor_before[f.attname]))
+    survivor.name_key = stored_name_key(survivor.name)
     survivor.version += 1
     survivor.save()
     extra: dict[str, list[Any]] = {"restored_customer": [None, restored.pk]}
@@ -675,7 +684,9 @@ def customer_merge_undo(*, actor: Any, merge_id: int) -> CustomerMerge:
         customer_id=survivor.pk,
         kind="merge",
         occurred_at=now,
-        title=_("撤销合并：“%(merged)s”已恢复为独立客户") % {"merged": restored.name},
+        title=TimelineText(
+            gettext_noop("撤销合并：“%(merged)s”已恢复为独立客户"), {"merged": restored.name}
+        ),
         actor=actor,
         subject=record,
         data={"merge_id": record.pk, "undo": True},
@@ -684,7 +695,9 @@ def customer_merge_undo(*, actor: Any, merge_id: int) -> CustomerMerge:
         customer_id=restored.pk,
         kind="merge",
         occurred_at=now + dt.timedelta(microseconds=1),
-        title=_("撤销合并：从“%(survivor)s”中恢复") % {"survivor": survivor.name},
+        title=TimelineText(
+            gettext_noop("撤销合并：从“%(survivor)s”中恢复"), {"survivor": survivor.name}
+        ),
         actor=actor,
         subject=record,
         data={"merge_id": record.pk, "undo": True},

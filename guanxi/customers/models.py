@@ -128,6 +128,9 @@ class Customer(VersionedModel):
     search_text = models.CharField(max_length=1000, blank=True)
     name_pinyin = models.CharField(max_length=200, blank=True)
     name_initials = models.CharField(max_length=100, blank=True)
+    # ``keys.stored_name_key(name)``, for every kind of customer: the import's duplicate
+    # matching looks it up (华为技术 for 華為技術有限公司); "" for a name without one.
+    name_key = models.CharField(max_length=200, blank=True)
     # Not indexed: read only when a user is deleted (rare; a scan then is fine), while every
     # index costs each imported row its maintenance (see docs/benchmarks.md).
     created_by = models.ForeignKey(
@@ -167,6 +170,11 @@ class Customer(VersionedModel):
                 fields=["name_pinyin"],
                 name="customer_pinyin_idx",
                 opclasses=["varchar_pattern_ops"],
+            ),
+            # Only looked up with a key, never for "": empty keys (one-character names) stay
+            # out of the index.
+            models.Index(
+                fields=["name_key"], name="customer_name_key_idx", condition=~Q(name_key="")
             ),
         ]
         constraints = [

@@ -21,6 +21,7 @@ from guanxi.core.cleaning import CleaningError, normalize_phone
 from guanxi.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from guanxi.core.models import VersionedModel
 from guanxi.core.search import pinyin_keys, search_text
+from guanxi.customers.keys import stored_name_key
 from guanxi.customers.models import (
     Communication,
     Contact,
@@ -185,10 +186,11 @@ def _is_text(obj: models.Model, name: str) -> bool:
 
 
 def refresh_customer_keys(customer: Customer) -> None:
-    """Derived search keys (pinyin, initials, phone key); also used by the admin."""
+    """Derived search keys (pinyin, initials, name key, phone key); also used by the admin."""
     customer.name_pinyin, customer.name_initials = pinyin_keys(customer.name)
     customer.name_pinyin = customer.name_pinyin[:200]
     customer.name_initials = customer.name_initials[:100]
+    customer.name_key = stored_name_key(customer.name)
     customer.search_text = search_text(customer.name, customer.email)
     customer.phone_key = _phone_key(customer.phone, "phone")
     customer.email = customer.email.strip().lower()
@@ -789,24 +791,24 @@ def customer_rebuild_search_keys(*, report: Any = None, chunk_size: int = 2000) 
                 Customer.objects.filter(pk__gt=last_id)
                 .order_by("pk")
                 .only("id", "name", "email", "phone", "search_text", "name_pinyin",
-                      "name_initials", "phone_key")[:chunk_size]
+                      "name_initials", "name_key", "phone_key")[:chunk_size]
             )  # fmt: skip
             if not rows:
                 break
             dirty = []
             for customer in rows:
                 before = (customer.search_text, customer.name_pinyin, customer.name_initials,
-                          customer.phone_key)  # fmt: skip
+                          customer.name_key, customer.phone_key)  # fmt: skip
                 try:
                     refresh_customer_keys(customer)
                 except ValidationFailed:
                     customer.phone_key = ""
                 after = (customer.search_text, customer.name_pinyin, customer.name_initials,
-                         customer.phone_key)  # fmt: skip
+                         customer.name_key, customer.phone_key)  # fmt: skip
                 if before != after:
                     dirty.append(customer)
             Customer.objects.bulk_update(
-                dirty, ["search_text", "name_pinyin", "name_initials", "phone_key"]
+                dirty, ["search_text", "name_pinyin", "name_initials", "name_key", "phone_key"]
             )
         changed += len(dirty)
         done += len(rows)

@@ -25,6 +25,8 @@ from guanxi.customers.models import (
     CustomerKind,
     CustomerSource,
     CustomerStatus,
+    CustomFieldDefinition,
+    CustomFieldType,
     Direction,
     ImportKind,
     OrderStatus,
@@ -554,6 +556,61 @@ KINDS: Final[dict[str, KindSpec]] = {
     s.kind: s for s in (CUSTOMERS, CONTACTS, ORDERS, COMMUNICATIONS)
 }
 
+# --- custom fields ----------------------------------------------------------------------
+
+#: A customer custom field's import field name: ``custom.<definition key>``.
+CUSTOM_PREFIX: Final = "custom."
+NUMBER, CUSTOM_CHOICE = "number", "custom_choice"
+CUSTOM_TEXT_MAX: Final = 500  # as ``services._validate_custom_fields``
+
+
+def kind_spec(kind: str) -> KindSpec:
+    """The fields of ``kind`` as of now: for customers, the fixed fields and then one field
+    per active custom field an admin has defined (``custom.<key>``), typed like the
+    definition and suggested for headers that name its label (Chinese or English) or key."""
+    spec = KINDS[kind]
+    if kind != ImportKind.CUSTOMERS:
+        return spec
+    types = {
+        CustomFieldType.TEXT: TEXT,
+        CustomFieldType.NUMBER: NUMBER,
+        CustomFieldType.DATE: DATE,
+        CustomFieldType.CHOICE: CUSTOM_CHOICE,
+    }
+    extra = tuple(
+        FieldSpec(
+            CUSTOM_PREFIX + d.key,
+            _custom_label(d),
+            types[d.field_type],
+            required=d.required,  # as in the form and the API: every row must have it
+            max_length=CUSTOM_TEXT_MAX if d.field_type == CustomFieldType.TEXT else None,
+            aliases=tuple(a for a in (d.label, d.label_en, d.key) if a),
+            choices=tuple(str(c) for c in d.choices)
+            if d.field_type == CustomFieldType.CHOICE
+            else None,
+        )
+        for d in CustomFieldDefinition.objects.filter(active=True).order_by("position", "key")
+        if d.field_type in types
+    )
+    if not extra:
+        return spec
+    return KindSpec(spec.kind, spec.label, spec.fields + extra, spec.required_any)
+
+
+def _custom_label(definition: Any) -> str:
+    """The label in the active language (the English label when there is one)."""
+    language = translation.get_language() or ""
+    return (
+        definition.label_en
+        if (language.startswith("en") and definition.label_en)
+        else (definition.label)
+    )
+
+
+def custom_key(field_name: str) -> str | None:
+    """``"custom.budget"`` → ``"budget"``; ``None`` for a fixed field."""
+    return field_name[len(CUSTOM_PREFIX) :] if field_name.startswith(CUSTOM_PREFIX) else None
+
 
 # --- choices ---------------------------------------------------------------------------
 
@@ -697,8 +754,17 @@ def header_key(header: str) -> str:
 
 
 def alias_index(spec: KindSpec) -> Mapping[str, str]:
-    """Alias key → field name (the first field listing an alias wins)."""
-    return _alias_index(spec.kind)
+    """Alias key → field name (the first field listing an alias wins: a fixed field before
+    a custom one)."""
+    fixed = _alias_index(spec.kind)
+    custom = [f for f in spec.fields if custom_key(f.name) is not None]
+    if not custom:
+        return fixed
+    index = dict(fixed)
+    for f in custom:
+        for alias in (f.name, *f.aliases):
+            index.setdefault(header_key(alias), f.name)
+    return index
 
 
 @cache

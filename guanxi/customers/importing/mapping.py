@@ -12,14 +12,14 @@ from collections.abc import Mapping, Sequence
 from django.utils.translation import gettext as _
 
 from guanxi.core.errors import ValidationFailed
-from guanxi.customers.importing.fields import KINDS, KindSpec, alias_index, header_key
+from guanxi.customers.importing.fields import KindSpec, alias_index, header_key, kind_spec
 
 
 def suggest_mapping(kind: str, headers: Sequence[str]) -> list[str]:
     """Suggest a field for each header: an exact alias first (``客户名称``, ``E-mail``), then
     the longest alias contained in the header (``联系人手机`` → mobile). Each field is
     suggested for one column only, the first that names it exactly."""
-    spec = KINDS[kind]
+    spec = kind_spec(kind)
     index = alias_index(spec)
     keys = [header_key(h) for h in headers]
     result = [""] * len(headers)
@@ -47,7 +47,7 @@ def mapping_from_columns(
     """A ``{header: field}`` mapping (a saved template or an API request) as a list aligned
     with ``headers``. Headers of the template missing from the file are ignored (templates
     outlive files); an unknown field name is an error."""
-    spec = KINDS[kind]
+    spec = kind_spec(kind)
     errors: dict[str, str] = {}
     by_header: dict[str, str] = {}
     for header, field in columns.items():

@@ -1,15 +1,10 @@
 """Finding the existing customer a row duplicates or refers to.
 
-Keys are the canonical forms of ``guanxi.core.cleaning`` (the same the duplicate scan
-compares): the phone key, the lower-cased e-mail address, and the name key (half-width,
-case-folded, without punctuation and legal-form suffixes: 华为技术有限公司 = 华为技术).
+Keys are the ones the duplicate scan compares: the phone key, the lower-cased e-mail
+address, and the name key of ``guanxi.customers.keys`` (half-width, case-folded, without
+spaces, punctuation and legal-form suffixes, traditional characters simplified:
+華為技術有限公司 = 华为技术 有限公司 = 华为技术), which ``Customer.name_key`` stores.
 Each kind of key is looked up for a whole chunk of rows with one indexed query.
-
-There is no stored name-key column, so names are looked up by the spellings a key stands
-for (as written, the bare key, the key with the common suffixes) on the indexed ``name``
-column and confirmed by recomputing the key. That finds 华为技术 for 华为技术有限公司 and
-the other way round; a spelling outside that set (extra spaces inside a stored name) is
-left to the duplicate scan.
 """
 
 from __future__ import annotations
@@ -20,14 +15,13 @@ from typing import Any, Final, NamedTuple, TypeVar
 
 from django.db import connections, router
 
-from guanxi.core.cleaning import normalize_name_key
+from guanxi.customers.keys import stored_name_key
 from guanxi.customers.models import Contact, Customer
 
 T = TypeVar("T")
 
 IN_BATCH: Final = 2000
 _SEPARATOR: Final = "\x1f"  # the ASCII unit separator: never part of a cleaned value
-_SUFFIXES: Final = ("有限公司", "股份有限公司", "公司", "集团")
 
 
 class CustomerKeys(NamedTuple):
@@ -47,7 +41,7 @@ def customer_keys(
         phone_key=phone_key.split(";", 1)[0],
         email=email,
         name=name if match_name else "",
-        name_key=normalize_name_key(name) if (name and match_name) else "",
+        name_key=stored_name_key(name) if (name and match_name) else "",
     )
 
 
@@ -71,24 +65,14 @@ def _first_ids(pairs: Iterable[tuple[str, int]]) -> dict[str, int]:
     return out
 
 
-def name_spellings(keys: Iterable[CustomerKeys]) -> set[str]:
-    names: set[str] = set()
-    for k in keys:
-        if not k.name_key:
-            continue
-        names.add(k.name)
-        names.add(k.name.strip())
-        names.add(k.name_key)
-        names.update(k.name_key + suffix for suffix in _SUFFIXES)
-    return names
-
-
 def _pairs(
-    model: type[Any], column: str, key_col: str, values: Sequence[str]
+    model: type[Any], column: str, key_col: str, values: Sequence[str], *, nonempty: bool = False
 ) -> list[tuple[Any, Any]]:
     """``(key_col, column)`` pairs of the rows whose ``column`` is one of ``values``: one
     query with an array parameter on PostgreSQL (building and planning a 30,000-item IN
-    list costs more than the lookup), batched ``IN`` lists elsewhere."""
+    list costs more than the lookup), batched ``IN`` lists elsewhere. ``nonempty`` says
+    ``NOT (key_col = '')`` too, in the words of a partial index of the non-empty keys:
+    neither database uses such an index for a look-up that does not say so."""
     if not values:
         return []
     conn = connections[router.db_for_read(model)]
@@ -96,6 +80,7 @@ def _pairs(
         quote = conn.ops.quote_name
         table = quote(model._meta.db_table)
         select = f"SELECT {quote(key_col)}, {quote(column)} FROM {table} "  # noqa: S608
+        param: list[str] | str
         if any(_SEPARATOR in v for v in values):
             where, param = f"WHERE {quote(key_col)} = ANY(%s)", list(values)
         else:
@@ -103,14 +88,17 @@ def _pairs(
             # (about 3 ms per 1,000 items), ``string_to_array`` splits it in C
             where = f"WHERE {quote(key_col)} = ANY(string_to_array(%s, chr(31)))"
             param = _SEPARATOR.join(values)
+        if nonempty:
+            where += f" AND NOT ({quote(key_col)} = '')"
         with conn.cursor() as cursor:
             cursor.execute(select + where, [param])
             return list(cursor.fetchall())
     out: list[tuple[Any, Any]] = []
     for batch in _batches(values):
-        out.extend(
-            model._default_manager.filter(**{f"{key_col}__in": batch}).values_list(key_col, column)
-        )
+        qs = model._default_manager.filter(**{f"{key_col}__in": batch})
+        if nonempty:
+            qs = qs.exclude(**{key_col: ""})
+        out.extend(qs.values_list(key_col, column))
     return out
 
 
@@ -130,10 +118,8 @@ def find_customer_matches(
         for key, pk in _first_ids(pairs).items():
             by_phone.setdefault(key, pk)
     by_email = _first_ids(_pairs(Customer, "id", "email", emails))
-    by_name = _first_ids(
-        (normalize_name_key(name), pk)
-        for name, pk in _pairs(Customer, "id", "name", sorted(name_spellings(rows)))
-    )
+    name_keys = sorted({k.name_key for k in rows if k.name_key})
+    by_name = _first_ids(_pairs(Customer, "id", "name_key", name_keys, nonempty=True))
     out: dict[int, Match] = {}
     for i, k in enumerate(rows):
         if k.phone_key and k.phone_key in by_phone:

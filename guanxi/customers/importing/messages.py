@@ -21,6 +21,7 @@ ROW_MESSAGES: Final[dict[str, Promise]] = {
     "invalid_date": _("“%(value)s”不是有效日期，请写成 2024-03-05 这样的格式。"),
     "invalid_amount": _("“%(value)s”不是有效金额。"),
     "amount_too_large": _("“%(value)s”数值过大。"),
+    "invalid_number": _("“%(value)s”不是数字。"),
     "invalid_integer": _("“%(value)s”不是整数。"),
     "integer_out_of_range": _("“%(value)s”超出允许范围。"),
     "invalid_boolean": _("“%(value)s”不是是/否值（是/否、Y/N、true/false、1/0）。"),

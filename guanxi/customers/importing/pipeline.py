@@ -46,11 +46,11 @@ from guanxi.customers.importing.context import ChunkResult, RunContext
 from guanxi.customers.importing.fields import (
     BOOL,
     CHOICE,
-    KINDS,
     TAGS,
     USER,
     KindSpec,
     choice_labels,
+    kind_spec,
 )
 from guanxi.customers.importing.files import open_run_table
 from guanxi.customers.importing.rows import CleanRow, RowCleaner, UserDirectory
@@ -149,7 +149,7 @@ def user_directory(actor: Any) -> tuple[UserDirectory, dict[int, int | None]]:
 
 
 def build_cleaner(run: ImportRun, actor: Any) -> tuple[RowCleaner, RunContext]:
-    spec = KINDS[run.kind]
+    spec = kind_spec(run.kind)
     users, teams = user_directory(actor)
     cleaner = RowCleaner(spec, run.headers, run.mapping, users=users)
     ctx = RunContext(
@@ -586,7 +586,7 @@ def import_dry_run(
 ) -> Preview:
     """What the import would do with the first ``limit`` rows (``None``: the whole file),
     found by doing it inside a transaction that is rolled back."""
-    spec = KINDS[run.kind]
+    spec = kind_spec(run.kind)
     names = {
         pk: display or username
         for pk, username, display in User.objects.values_list("id", "username", "display_name")

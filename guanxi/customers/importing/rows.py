@@ -10,12 +10,13 @@ import datetime as dt
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
 from django.utils import timezone
 
 from guanxi.core.cleaning import (
+    ChoiceMatcher,
     CleaningError,
     normalize_email,
     parse_amount,
@@ -23,14 +24,17 @@ from guanxi.core.cleaning import (
     parse_date,
     parse_phone,
     split_phones,
+    to_halfwidth,
 )
 from guanxi.customers.importing.fields import (
     AMOUNT,
     BOOL,
     CHOICE,
+    CUSTOM_CHOICE,
     DATE,
     DATETIME,
     EMAIL,
+    NUMBER,
     PHONE,
     QUANTITY,
     TAGS,
@@ -43,6 +47,9 @@ from guanxi.customers.importing.fields import (
 
 EARLIEST: Final = dt.date(1900, 1, 1)
 LATEST: Final = dt.date(2100, 12, 31)
+MAX_NUMBER: Final = Decimal("999999999999.99")  # services.MAX_AMOUNT: what the API accepts
+# thousands separators, spaces and currency marks around a number: ¥1,200.50 元
+_NUMBER_NOISE_RE: Final = re.compile(r"[\s,，¥$元]|^RMB|^CNY", re.IGNORECASE)
 _SPACES_RE: Final = re.compile(r"\s+")
 _TAG_SPLIT_RE: Final = re.compile(r"[,，、;；|/]")
 _TIME_RE: Final = re.compile(r"(?:\s|T|日|号)\s*(\d{1,2})[:：时](\d{1,2})(?:[:：分](\d{1,2}))?")
@@ -190,6 +197,21 @@ class RowCleaner:
                     raise
 
             return choice
+        if kind == NUMBER:
+            return _number
+        if kind == CUSTOM_CHOICE:
+            options = tuple(f.choices or ())
+            matcher = ChoiceMatcher({c: [c] for c in options})
+
+            def custom_choice(value: str) -> str:
+                try:
+                    return matcher(value)
+                except CleaningError as exc:
+                    if exc.message_code == "invalid_choice":
+                        exc.params["allowed"] = "、".join(options)
+                    raise
+
+            return custom_choice
         if kind == DATE:
             return _date
         if kind == DATETIME:
@@ -269,6 +291,21 @@ def _amount(value: str) -> Decimal:
     if amount < 0:
         raise CleaningError("negative_amount", {"value": value})
     return amount
+
+
+def _number(value: str) -> str:
+    """A custom number field: any finite number (negative too) as exact decimal text, the
+    form ``services`` stores (``１,２００.５`` → ``"1200.5"``, ``¥1,200.50`` → ``"1200.50"``)."""
+    text = _NUMBER_NOISE_RE.sub("", to_halfwidth(value))
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise CleaningError("invalid_number", {"value": value[:50]}) from None
+    if not number.is_finite():
+        raise CleaningError("invalid_number", {"value": value[:50]})
+    if abs(number) > MAX_NUMBER:
+        raise CleaningError("amount_too_large", {"value": value[:50]})
+    return str(number)
 
 
 def _quantity(value: str) -> Decimal:

@@ -22,7 +22,7 @@ from guanxi.core.errors import Conflict, NotFound, PermissionDenied, ValidationF
 from guanxi.core.jobs import enqueue_on_commit, job_create
 from guanxi.core.models import Job
 from guanxi.core.tabular import TabularError, open_table
-from guanxi.customers.importing.fields import KINDS
+from guanxi.customers.importing.fields import KINDS, kind_spec
 from guanxi.customers.importing.files import hash_file, store_upload
 from guanxi.customers.importing.mapping import (
     mapping_from_columns,
@@ -221,7 +221,7 @@ def import_local_file(
             unfinished.local_path = path
             return unfinished, True
     mapping = _initial_mapping(kind, info["headers"], mapping_name)
-    validate_mapping(KINDS[kind], info["headers"], mapping)
+    validate_mapping(kind_spec(kind), info["headers"], mapping)
     run = ImportRun.objects.create(
         kind=kind,
         created_by=actor,
@@ -292,7 +292,7 @@ def import_configure(
             run.mapping = mapping_from_columns(run.kind, run.headers, mapping)
         else:
             run.mapping = [str(f or "") for f in mapping]
-        validate_mapping(KINDS[run.kind], run.headers, run.mapping)
+        validate_mapping(kind_spec(run.kind), run.headers, run.mapping)
     if on_duplicate:
         run.options = {**run.options, "on_duplicate": on_duplicate}
     run.save()
@@ -304,7 +304,7 @@ def import_preview(*, actor: Any, run_id: Any, rows: int = PREVIEW_ROWS) -> Prev
     from guanxi.customers.importing.selectors import import_run_get
 
     run = import_run_get(actor=actor, run_id=run_id)
-    validate_mapping(KINDS[run.kind], run.headers, run.mapping)
+    validate_mapping(kind_spec(run.kind), run.headers, run.mapping)
     try:
         return import_dry_run(run=run, actor=_run_actor(run), limit=rows)
     except TabularError as exc:
@@ -321,7 +321,7 @@ def import_start(*, actor: Any, run_id: Any) -> ImportRun:
     from guanxi.customers.import_tasks import import_run_task
 
     run = _editable_run(actor, run_id)
-    validate_mapping(KINDS[run.kind], run.headers, run.mapping)
+    validate_mapping(kind_spec(run.kind), run.headers, run.mapping)
     if not can_import(actor, run.kind):
         raise PermissionDenied(_("你没有导入数据的权限。"))
     busy = ImportRun.objects.filter(
@@ -383,7 +383,7 @@ def mapping_save(*, actor: Any, kind: str, name: str, columns: Mapping[str, str]
     name = (name or "").strip()
     if not name or len(name) > 100:
         raise ValidationFailed({"name": _("名称须为 1–100 个字符。")})
-    spec = KINDS[kind]
+    spec = kind_spec(kind)
     clean = {str(h).strip()[:255]: f for h, f in columns.items() if f}
     bad = {
         f"columns.{h}": _("未知字段“%(field)s”。") % {"field": f}

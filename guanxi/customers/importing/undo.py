@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from guanxi.core import audit
 from guanxi.core.audit import audit_source
@@ -40,7 +41,7 @@ from guanxi.customers.models import (
     Preference,
     Tag,
 )
-from guanxi.customers.timeline import timeline_add
+from guanxi.customers.timeline import TimelineText, timeline_add
 
 # Children before parents.
 DELETE_ORDER = (ORDER_LABEL, COMMUNICATION_LABEL, CONTACT_LABEL, CUSTOMER_LABEL)
@@ -128,7 +129,7 @@ def _undo_chunk(chunk: ImportChunk, actor: Any, counts: dict[str, int]) -> None:
                 customer_id=obj.pk,
                 kind="change",
                 occurred_at=timezone.now(),
-                title=_("撤销导入，恢复了原来的资料"),
+                title=TimelineText(gettext_noop("撤销导入，恢复了原来的资料")),
                 actor=actor,
                 subject=obj,
             )

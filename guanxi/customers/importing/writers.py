@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 import unicodedata
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
@@ -17,9 +18,9 @@ from typing import Any, ClassVar, Final, NamedTuple
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from guanxi.core import audit
-from guanxi.core.cleaning import normalize_name_key
 from guanxi.core.errors import ValidationFailed
 from guanxi.core.models import AuditEntry
 from guanxi.core.search import pinyin_keys, search_text
@@ -30,6 +31,7 @@ from guanxi.customers.importing.context import (
     ChunkResult,
     RunContext,
 )
+from guanxi.customers.importing.fields import custom_key
 from guanxi.customers.importing.matching import (
     CustomerKeys,
     FileKeyIndex,
@@ -37,6 +39,7 @@ from guanxi.customers.importing.matching import (
     find_customer_matches,
 )
 from guanxi.customers.importing.rows import CleanRow, RowCleaner
+from guanxi.customers.keys import stored_name_key
 from guanxi.customers.models import (
     Communication,
     Contact,
@@ -51,7 +54,13 @@ from guanxi.customers.models import (
     Tag,
     TimelineEntry,
 )
-from guanxi.customers.timeline import kind_info
+from guanxi.customers.timeline import (
+    TITLE_KEY,
+    ChoiceLabel,
+    FieldLabels,
+    TimelineText,
+    kind_info,
+)
 
 MAX_AMOUNT = Decimal("999999999999.99")
 CENT = Decimal("0.01")
@@ -128,24 +137,26 @@ def _timeline_row(
     customer_id: int,
     kind: str,
     occurred_at: dt.datetime,
-    title: str,
+    title: TimelineText,
     subject_model: str,
     subject_id: int,
     body: str = "",
     data: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A ``TimelineEntry`` as a plain row, as ``timeline.timeline_entry`` builds it."""
+    """A ``TimelineEntry`` as a plain row, as ``timeline.timeline_entry`` builds it: the
+    title rendered in the importer's language and, in ``data``, its message id and
+    parameters, so each reader sees it in their own."""
     _check_kind(kind)
     return {
         "customer_id": customer_id,
         "kind": kind,
         "occurred_at": occurred_at,
-        "title": title[:200],
+        "title": title.render()[:200],
         "body": body,
         "actor_id": ctx.actor_id,
         "subject_model": subject_model,
         "subject_id": str(subject_id),
-        "data": data or "{}",  # a str is stored as the JSON it is (bulk.FastTable)
+        "data": {**(data or {}), TITLE_KEY: title.encode()},
     }
 
 
@@ -342,7 +353,14 @@ class CustomerWriter(Writer):
             row["since"] = self._today
         row["_tags"] = list(values.get("tags", ()))
         row["_prepared"] = r.prepared
+        if self._custom_columns:
+            row["custom_fields"] = _custom_values(values)
         return row
+
+    @functools.cached_property
+    def _custom_columns(self) -> bool:
+        """Whether the file maps any custom field (most don't: no per-row work then)."""
+        return any(custom_key(f.name) is not None for _i, _h, f, _p in self.cleaner.columns)
 
     def _merge_into_new(self, row: dict[str, Any], r: CleanRow, result: ChunkResult) -> bool | None:
         ok, owner_id = self._owner(r, result, row["owner_id"])
@@ -363,6 +381,11 @@ class CustomerWriter(Writer):
         if new_tags:
             row["_tags"].extend(new_tags)
             changed = True
+        if self._custom_columns:
+            merged = {**row.get("custom_fields", {}), **_custom_values(r.values)}
+            if merged != row.get("custom_fields", {}):
+                row["custom_fields"] = merged
+                changed = True
         return changed
 
     def _insert(
@@ -376,12 +399,17 @@ class CustomerWriter(Writer):
                 prepared = _search_keys(name, email)  # a later row of the file changed them
             row["name_pinyin"] = prepared.name_pinyin
             row["name_initials"] = prepared.name_initials
+            row["name_key"] = prepared.name_key
             row["search_text"] = prepared.search_text
         ids = fast_table(Customer).insert(creates)
         result.add_created(CUSTOMER_LABEL, ids)
         self._link_tags(ids, [row["_tags"] for row in creates])
         audit_fields = _customer_audit_fields()
-        title = _("导入客户 %(name)s")
+        # the timeline title, rendered once per chunk: "导入客户 %(name)s" in the importer's
+        # language, and its message id for the reader's (``timeline.TimelineText``)
+        msgid = gettext_noop("导入客户 %(name)s")
+        title = _(msgid)
+        encode = json.JSONEncoder(ensure_ascii=False).encode
         now = ctx.now
 
         def audits() -> Iterator[dict[str, Any]]:
@@ -398,17 +426,24 @@ class CustomerWriter(Writer):
                     changes=changes,
                 )
 
+        _check_kind("customer")
+        actor_id = ctx.actor_id
+
         def entries() -> Iterator[dict[str, Any]]:
+            # ``_timeline_row`` unrolled: this runs for every created customer
             for pk, row in zip(ids, creates, strict=True):
-                yield _timeline_row(
-                    ctx,
-                    customer_id=pk,
-                    kind="customer",
-                    occurred_at=now,
-                    title=title % {"name": row["name"]},
-                    subject_model=CUSTOMER_LABEL,
-                    subject_id=pk,
-                )
+                params = {"name": row["name"]}
+                yield {
+                    "customer_id": pk,
+                    "kind": "customer",
+                    "occurred_at": now,
+                    "title": (title % params)[:200],
+                    "body": "",
+                    "actor_id": actor_id,
+                    "subject_model": CUSTOMER_LABEL,
+                    "subject_id": str(pk),
+                    "data": encode({TITLE_KEY: {"msgid": msgid, "params": params}}),
+                }
 
         fast_table(AuditEntry).insert(audits(), count=len(ids))
         fast_table(TimelineEntry).insert(entries(), count=len(ids))
@@ -458,6 +493,12 @@ class CustomerWriter(Writer):
         if new_tags:
             tags.extend(new_tags)
             changed = True
+        if self._custom_columns:
+            current = customer.custom_fields if isinstance(customer.custom_fields, dict) else {}
+            merged = {**current, **_custom_values(r.values)}  # a new dict: the snapshot keeps
+            if merged != current:  # the old one for the audit
+                customer.custom_fields = merged
+                changed = True
         return changed
 
     def _save_updates(
@@ -509,21 +550,30 @@ class CustomerWriter(Writer):
                     changes=changes,
                 )
             )
-            labels = "、".join(_field_label(Customer, k) for k in changes)
             entries.append(
                 _timeline_row(
                     ctx,
                     customer_id=pk,
                     kind="change",
                     occurred_at=ctx.now,
-                    title=_("导入修改了 %(fields)s") % {"fields": labels},
+                    title=TimelineText(
+                        gettext_noop("导入修改了 %(fields)s"),
+                        {"fields": FieldLabels.of(Customer, changes)},
+                    ),
                     subject_model=CUSTOMER_LABEL,
                     subject_id=pk,
                     data={"changes": changes},
                 )
             )
         if dirty:
-            derived = {"search_text", "name_pinyin", "name_initials", "phone_key", "email"}
+            derived = {
+                "search_text",
+                "name_pinyin",
+                "name_initials",
+                "name_key",
+                "phone_key",
+                "email",
+            }
             fast_update(dirty, sorted(fields | derived | {"version", "updated_at"}))
         if tag_changes:
             names = sorted({t for _b, a in tag_changes.values() for t in a})
@@ -540,12 +590,23 @@ class CustomerWriter(Writer):
         _write_timeline(entries)
 
 
+def _custom_values(values: dict[str, Any]) -> dict[str, Any]:
+    """The row's custom fields, definition key → stored value (text, as the API stores)."""
+    out = {}
+    for name, value in values.items():
+        key = custom_key(name)
+        if key is not None:
+            out[key] = value.isoformat() if isinstance(value, dt.date) else value
+    return out
+
+
 class _PreparedCustomer(NamedTuple):  # a tuple: crosses the worker's pipe cheaply
     keys: CustomerKeys
     name: str
     email: str
     name_pinyin: str
     name_initials: str
+    name_key: str  # the column's, for every kind (``keys.name_key`` only when matched by name)
     search_text: str
 
 
@@ -557,17 +618,19 @@ def _search_keys(name: str, email: str) -> _PreparedCustomer:
         email,
         pinyin[:200],
         initials[:100],
+        stored_name_key(name),
         customer_search_text(name, email, pinyin, initials),
     )
 
 
 def _prepared_customer(values: dict[str, Any]) -> _PreparedCustomer:
     name, email = values["name"], values.get("email", "")
+    match_name = values.get("kind") != CustomerKind.INDIVIDUAL
     keys = customer_keys(
         name=name,
         phone_key=values.get("phone_key", ""),
         email=email,
-        match_name=values.get("kind") != CustomerKind.INDIVIDUAL,
+        match_name=match_name,
     )
     pinyin, initials = pinyin_keys(name)
     return _PreparedCustomer(
@@ -576,6 +639,7 @@ def _prepared_customer(values: dict[str, Any]) -> _PreparedCustomer:
         email,
         pinyin[:200],
         initials[:100],
+        keys.name_key if match_name else stored_name_key(name),
         customer_search_text(name, email, pinyin, initials),
     )
 
@@ -587,8 +651,10 @@ def _update_fields(current_name: str, current_phone_key: str, values: dict[str, 
     names = [n for n in CUSTOMER_VALUE_FIELDS if n in values]
     if "phone" in values and values.get("phone_key") == current_phone_key:
         names.remove("phone")
-    if "name" in values and normalize_name_key(values["name"]) == normalize_name_key(current_name):
-        names.remove("name")
+    if "name" in values:
+        key = stored_name_key(values["name"])  # the key rows are matched by (華為 = 华为)
+        if key and key == stored_name_key(current_name):
+            names.remove("name")
     return names
 
 
@@ -618,16 +684,6 @@ def _customer_audit_fields() -> list[str]:
         for f in Customer._meta.concrete_fields
         if f.name not in audit.SKIPPED_FIELDS and not f.primary_key
     ]
-
-
-def _field_label(model: type[Any], name: str) -> str:
-    if name == "tags":
-        return _("标签")
-    try:
-        field = model._meta.get_field(name.removesuffix("_id"))
-    except Exception:
-        return name
-    return str(getattr(field, "verbose_name", name))
 
 
 def _tags_by_name(ctx: RunContext, names: list[str]) -> dict[str, Tag]:
@@ -762,7 +818,9 @@ class ContactWriter(Writer):
                         customer_id=row["customer_id"],
                         kind="contact",
                         occurred_at=ctx.now,
-                        title=_("新增联系人 %(name)s") % {"name": row["name"]},
+                        title=TimelineText(
+                            gettext_noop("新增联系人 %(name)s"), {"name": row["name"]}
+                        ),
                         subject_model=CONTACT_LABEL,
                         subject_id=pk,
                     )
@@ -1002,8 +1060,10 @@ class OrderWriter(Writer):
                     customer_id=order["customer_id"],
                     kind="order",
                     occurred_at=occurred,
-                    title=_("订单 %(number)s，金额 ¥%(total)s")
-                    % {"number": order["number"], "total": f"{total:,.2f}"},
+                    title=TimelineText(
+                        gettext_noop("订单 %(number)s，金额 ¥%(total)s"),
+                        {"number": order["number"], "total": f"{total:,.2f}"},
+                    ),
                     body="；".join(
                         f"{li['description']} × {li['quantity'].normalize():f}" for li in lines[:10]
                     ),
@@ -1150,9 +1210,6 @@ class CommunicationWriter(Writer):
                 if f.name not in audit.SKIPPED_FIELDS and not f.primary_key
             ]
             labels = {k: str(v) for k, v in Communication._meta.get_field("channel").flatchoices}
-            directions = {
-                k: str(v) for k, v in Communication._meta.get_field("direction").flatchoices
-            }
             audits, entries = [], []
             for pk, row in zip(ids, creates, strict=True):
                 audits.append(
@@ -1172,7 +1229,17 @@ class CommunicationWriter(Writer):
                         customer_id=row["customer_id"],
                         kind="communication",
                         occurred_at=row["occurred_at"],
-                        title=f"{labels[row['channel']]} · {directions[row['direction']]}",
+                        title=TimelineText(
+                            gettext_noop("%(channel)s · %(direction)s"),
+                            {
+                                "channel": ChoiceLabel(
+                                    COMMUNICATION_LABEL, "channel", row["channel"]
+                                ),
+                                "direction": ChoiceLabel(
+                                    COMMUNICATION_LABEL, "direction", row["direction"]
+                                ),
+                            },
+                        ),
                         body=row["summary"],
                         subject_model=COMMUNICATION_LABEL,
                         subject_id=pk,

@@ -7,6 +7,7 @@ from factory.django import DjangoModelFactory
 
 from guanxi.accounts.tests.factories import UserFactory
 from guanxi.core.search import pinyin_keys, search_text
+from guanxi.customers.keys import stored_name_key
 from guanxi.customers.models import (
     Communication,
     Contact,
@@ -33,6 +34,7 @@ class CustomerFactory(DjangoModelFactory):
     email = ""
     name_pinyin = factory.LazyAttribute(lambda o: pinyin_keys(o.name)[0][:200])
     name_initials = factory.LazyAttribute(lambda o: pinyin_keys(o.name)[1][:100])
+    name_key = factory.LazyAttribute(lambda o: stored_name_key(o.name))
     search_text = factory.LazyAttribute(lambda o: search_text(o.name, o.email))
 
 

@@ -9,6 +9,7 @@ from guanxi.core.cleaning import normalize_phone
 from guanxi.core.models import AuditEntry, AuditSource
 from guanxi.core.search import pinyin_keys, search_text
 from guanxi.customers import demo, selectors
+from guanxi.customers.keys import stored_name_key
 from guanxi.customers.models import (
     Communication,
     Contact,
@@ -79,6 +80,7 @@ def test_every_customer_has_an_owner_team_and_search_keys(loaded):
         assert c.owner is not None and c.owner.role in (Role.ACCOUNT_MANAGER, Role.MANAGER)
         assert c.team_id == c.owner.team_id
         assert (c.name_pinyin, c.name_initials) == pinyin_keys(c.name)
+        assert c.name_key == stored_name_key(c.name)
         assert c.search_text == search_text(c.name, c.email)
         assert c.phone_key == (normalize_phone(c.phone) if c.phone else "")
     for ct in Contact.objects.all():

@@ -123,3 +123,41 @@ def test_on_duplicate_skip_and_create(tmp_path, admin_user, mode, expected):
     run = run_file(path, actor=admin_user, on_duplicate=mode)
 
     assert counts(run) == expected
+
+
+def test_timeline_titles_of_an_import_follow_the_readers_language(tmp_path, admin_user):
+    """The importer works in Chinese; a reader in English sees the entries in English."""
+    from django.utils import translation
+
+    from guanxi.customers.timeline import display_title
+
+    CustomerFactory(name="华为技术有限公司", status="prospect")
+    path = write_csv(
+        tmp_path / "c.csv",
+        [HEADER, ["深圳腾讯科技有限公司", "企业", "", "", "", "", "", "", ""],
+         ["华为技术有限公司", "企业", "", "", "", "", "", "活跃", ""]],
+    )  # fmt: skip
+    with translation.override("zh-hans"):
+        run = run_file(path, actor=admin_user)
+    assert counts(run)[:2] == (1, 1)
+    created = TimelineEntry.objects.get(customer__name="深圳腾讯科技有限公司", kind="customer")
+    changed = TimelineEntry.objects.get(customer__name="华为技术有限公司", kind="change")
+    assert created.title == "导入客户 深圳腾讯科技有限公司"  # as stored, for search/export
+    with translation.override("en"):
+        assert display_title(created) == "Imported customer 深圳腾讯科技有限公司"
+        assert display_title(changed) == "Import changed Status"
+    with translation.override("zh-hans"):
+        assert display_title(changed) == "导入修改了 状态"
+
+
+def test_a_row_matched_by_another_spelling_of_the_name_keeps_the_stored_name(tmp_path):
+    """華為技術有限公司 (traditional) is 华为技术有限公司: matched, and not renamed to it."""
+    customer = CustomerFactory(name="华为技术有限公司", kind="enterprise", status="prospect")
+    path = write_csv(
+        tmp_path / "c.csv",
+        [HEADER, ["華為技術有限公司", "企业", "", "", "", "", "", "活跃", ""]],
+    )
+    run = run_file(path, on_duplicate="update")
+    assert counts(run) == (0, 1, 0, 0)
+    customer.refresh_from_db()
+    assert (customer.name, customer.status) == ("华为技术有限公司", "active")

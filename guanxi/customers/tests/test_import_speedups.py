@@ -64,7 +64,14 @@ def _fingerprint():
     return (
         sorted(
             Customer.objects.values_list(
-                "name", "city", "phone_key", "email", "name_pinyin", "search_text", "version"
+                "name",
+                "city",
+                "phone_key",
+                "email",
+                "name_pinyin",
+                "name_key",
+                "search_text",
+                "version",
             )
         ),
         sorted(AuditEntry.objects.values_list("model", "action", "object_repr")),
