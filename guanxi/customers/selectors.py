@@ -229,16 +229,20 @@ def paginate(
     size: int,
     cap: int = COUNT_CAP,
     offset: int | None = None,
+    known_count: int | None = None,
 ) -> Page:
     """Offset pagination with a capped count: counting a million rows for a page header
     costs more than the page itself, so past ``cap`` we say "10,000+". ``offset`` (the
-    API's limit/offset) takes the place of ``page`` when given."""
+    API's limit/offset) takes the place of ``page`` when given; ``known_count`` (the
+    caller counted already) saves the count query."""
     page = max(1, page)
     size = max(1, min(size, 200))
     start = (page - 1) * size if offset is None else max(0, offset)
     page = start // size + 1
     items = list(qs[start : start + size])
-    if start == 0 and len(items) < size:
+    if known_count is not None:
+        count, capped = min(known_count, cap), known_count > cap
+    elif start == 0 and len(items) < size:
         count, capped = len(items), False
     else:
         count = qs.order_by()[: cap + 1].count()
@@ -264,8 +268,20 @@ def customer_list(
     )  # fmt: skip
     # A broad search term matches a large share of the book; counting its matches costs
     # more than the page, so a search counts to 1,000 ("1,000+"), a plain list to 10,000.
-    cap = SEARCH_COUNT_CAP if filters.q.strip() else COUNT_CAP
-    result = paginate(qs, page=page, size=size, offset=offset, cap=cap)
+    if not filters.q.strip():
+        result = paginate(qs, page=page, size=size, offset=offset, cap=COUNT_CAP)
+    else:
+        # First the matches' ids, unordered and capped: the search indexes answer that
+        # (as they answer the capped count it replaces). A selective term (at most the cap)
+        # then pages over those rows by primary key; left to itself the planner walks the
+        # sort index and filters the whole book, expecting more matches than there are
+        # (measured: 250 ms for 37 matches among an account manager's 104,000 customers,
+        # 3 ms this way). A broad term pages as a plain list: its matches are dense.
+        cap = SEARCH_COUNT_CAP
+        ids = list(qs.order_by().values_list("pk", flat=True)[: cap + 1])
+        if len(ids) <= cap:
+            qs = qs.filter(pk__in=ids)
+        result = paginate(qs, page=page, size=size, offset=offset, cap=cap, known_count=len(ids))
     _attach_tags(result.items)
     return result
 

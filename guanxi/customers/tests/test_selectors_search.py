@@ -49,3 +49,18 @@ def test_search_is_scoped(book, am_b):
 
 def test_search_count_is_capped_lower_than_plain_list(book, admin_user):
     assert selectors.SEARCH_COUNT_CAP < selectors.COUNT_CAP
+
+
+@pytest.mark.parametrize("cap", [3, 100])  # broad (more matches than the cap) and selective
+def test_a_search_pages_and_counts_the_same_either_way(admin_user, am_a, monkeypatch, cap):
+    """A search first reads its matches' ids (up to the cap): within the cap it pages over
+    those, past it over the whole book. Both give the order and count a list would."""
+    monkeypatch.setattr(selectors, "SEARCH_COUNT_CAP", cap)
+    for i in range(12):
+        CustomerFactory(owner=am_a, name=f"华光{i:02d}有限公司")
+    CustomerFactory(owner=am_a, name="海尔集团")
+    filters = selectors.validate_filters({"q": "华光", "sort": "name"})
+    first = selectors.customer_list(actor=admin_user, filters=filters, size=5)
+    second = selectors.customer_list(actor=admin_user, filters=filters, page=2, size=5)
+    assert [c.name for c in first.items + second.items] == [f"华光{i:02d}有限公司" for i in range(10)]
+    assert (first.count, first.count_capped) == ((3, True) if cap == 3 else (12, False))
