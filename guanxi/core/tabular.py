@@ -39,15 +39,21 @@ Encodings
     Decoding is strict: a byte sequence invalid in the chosen encoding later in the file
     raises ``TabularError("bad_encoding")`` with the row number.
 
+XLSX columns
+    Columns start at the sheet's first used column (the leftmost cell holding any value), so
+    a sheet whose data starts in column C reads as if it started in A. Cell values follow
+    :mod:`guanxi.core.xlsx_stream`.
+
 Limits (see :class:`Limits`), all refused with a :class:`TabularError` before large
 allocations: file size; zip entry count, declared and actual uncompressed size, per-entry
 compression ratio (checked while decompressing, so lying headers do not help); any
-``<!DOCTYPE``/``<!ENTITY`` in any zip entry (UTF-8 or UTF-16); the dense cell area a worksheet
-would occupy in calamine (calamine allocates ``rows x columns`` of its bounding box, so two
-far-apart cells in a 2 KB file would otherwise exhaust memory); CSV physical line length,
-field length (``csv.field_size_limit``), NUL bytes and control-character garbage; column
-count; optional row count. An XLSX sheet is held in memory by calamine (bounded by these
-limits); CSV is streamed.
+``<!DOCTYPE``/``<!ENTITY`` in any zip entry (UTF-8 or UTF-16), checked on the zip and again by
+the XML parser; the bounding box (``rows x columns``) of the cells of every zip entry, so a
+stray cell far from the data is refused at once instead of after a partial import; one
+worksheet row's XML (32 MB); CSV physical line length, field length (``csv.field_size_limit``),
+NUL bytes and control-character garbage; column count; optional row count. Both formats are
+streamed: memory does not grow with the number of rows (for XLSX it grows only with the
+shared strings table, stored compactly and bounded by the uncompressed-size limit).
 """
 
 from __future__ import annotations
@@ -64,10 +70,10 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from decimal import Decimal
 from functools import cache
 from typing import IO, Final, Literal, Protocol, cast
+
+from guanxi.core import xlsx_stream
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -141,7 +147,7 @@ class Limits:
     #: uncompressed/compressed ratio of one entry, checked for entries over ``ratio_floor``
     max_compression_ratio: float = 200.0
     ratio_floor_bytes: int = 1 * MiB
-    #: rows x columns of the bounding box calamine will allocate for one sheet
+    #: rows x columns of the bounding box of the cells of one zip entry
     max_sheet_cells: int = 20_000_000
     #: one physical CSV line, in characters
     max_line_chars: int = 1 * MiB
@@ -417,7 +423,7 @@ def sniff_delimiter(text: str) -> str:
 
 
 # --------------------------------------------------------------------------------------
-# XLSX inspection (before calamine sees the file)
+# XLSX inspection (before any XML is parsed)
 
 _DTD_PATTERNS: Final = (b"<!doctype", b"<!entity")
 _DTD_CARRY: Final = max(len(p) for p in _DTD_PATTERNS)
@@ -453,17 +459,28 @@ def _count_cells(part: bytes) -> int:
 
 
 class _SheetBounds:
-    """Upper bound of the rows x columns box that calamine would allocate for one zip entry
-    (applied to every entry: which entries are worksheets is up to the workbook's rels),
-    fed chunk by chunk. Exact for cells carrying ``r``; cells without ``r`` (allowed by the
-    spec, written by few tools) are placed after their predecessor, so then the width is
-    bounded by the most cells in one row and the height by the rows seen."""
+    """Upper bound of the rows x columns box of the cells of one zip entry (applied to every
+    entry: which entries are worksheets is up to the workbook's rels), fed chunk by chunk,
+    and a lower bound of its leftmost column. Exact for cells carrying ``r``; cells without
+    ``r`` (allowed by the spec, written by few tools) are placed after their predecessor, so
+    then the width is bounded by the most cells in one row, the height by the rows seen and
+    the leftmost column is A."""
 
-    __slots__ = ("carry", "max_col", "max_row", "rless", "rless_row_max", "rless_running", "rows")
+    __slots__ = (
+        "carry",
+        "max_col",
+        "max_row",
+        "min_col",
+        "rless",
+        "rless_row_max",
+        "rless_running",
+        "rows",
+    )
 
     def __init__(self) -> None:
         self.carry = b""
         self.max_col = 0
+        self.min_col = _EXCEL_MAX_COLS + 1
         self.max_row = 0
         self.rless = False
         self.rows = 0
@@ -487,7 +504,9 @@ class _SheetBounds:
             cols = _COL_REF_RE.findall(buf)
             rows = _ROW_REF_RE.findall(buf)
         if cols:
-            self.max_col = max(self.max_col, max(map(_col_number, set(cols))))
+            numbers = list(map(_col_number, set(cols)))
+            self.max_col = max(self.max_col, max(numbers))
+            self.min_col = min(self.min_col, min(numbers))
         if rows:
             self.max_row = max(self.max_row, max(map(int, set(rows))))
         if not self.rless and buf.count(b"<c") > len(cols):
@@ -500,6 +519,12 @@ class _SheetBounds:
                 self.rless_row_max = max(self.rless_row_max, self.rless_running)
                 self.rless_running = _count_cells(seg)
             self.rless_row_max = max(self.rless_row_max, self.rless_running)
+
+    def leftmost(self) -> int:
+        """0-based column that no cell of the entry lies left of."""
+        if self.rless or self.min_col > _EXCEL_MAX_COLS:
+            return 0
+        return self.min_col - 1
 
     def area(self) -> tuple[int, int]:
         width, height = self.max_col, self.max_row
@@ -519,7 +544,7 @@ def _member_chunks(
     if len(header) != 30 or header[:4] != b"PK\x03\x04":
         raise TabularError("bad_xlsx", "The workbook's zip structure is damaged.")
     name_len, extra_len = struct.unpack("<HH", header[26:30])
-    fileobj.seek(info.header_offset + 30 + name_len + extra_len)
+    position = info.header_offset + 30 + name_len + extra_len
     remaining_in = info.compress_size
     produced = 0
     crc = 0
@@ -545,9 +570,12 @@ def _member_chunks(
         return data
 
     while remaining_in > 0:
+        # seek every time: several readers may share the file (a table's rows re-iterated)
+        fileobj.seek(position)
         raw = fileobj.read(min(64 * 1024, remaining_in))
         if not raw:
             raise TabularError("bad_xlsx", "The workbook is truncated.")
+        position += len(raw)
         remaining_in -= len(raw)
         if decomp is None:
             yield account(raw)
@@ -599,8 +627,11 @@ def _zip_entry_count(fileobj: IO[bytes]) -> int | None:
     return int(count)
 
 
-def _inspect_xlsx(fileobj: IO[bytes], limits: Limits, label: str) -> None:
-    """Check an XLSX zip before calamine parses it (see the module docstring)."""
+def _inspect_xlsx(
+    fileobj: IO[bytes], limits: Limits, label: str
+) -> tuple[dict[str, zipfile.ZipInfo], dict[str, int]]:
+    """Check an XLSX zip before any of it is parsed (see the module docstring). Returns its
+    entries by name and, for each, a column no cell of it lies left of (0-based)."""
     entries = _zip_entry_count(fileobj)
     if entries is not None and entries > limits.max_zip_entries:
         # checked before zipfile builds one object per central directory entry
@@ -651,6 +682,7 @@ def _inspect_xlsx(fileobj: IO[bytes], limits: Limits, label: str) -> None:
             f"{limits.max_uncompressed_bytes // MiB} MB.",
         )
     budget = [limits.max_uncompressed_bytes]
+    leftmost: dict[str, int] = {}
     for info in infos:
         if info.is_dir():
             continue
@@ -699,6 +731,8 @@ def _inspect_xlsx(fileobj: IO[bytes], limits: Limits, label: str) -> None:
                 f"{label}: a sheet spans {height:,} rows x {width:,} columns, more than "
                 f"{limits.max_sheet_cells:,} cells; delete unused rows/columns far from the data.",
             )
+        leftmost[info.filename] = bounds.leftmost()
+    return {info.filename: info for info in infos if not info.is_dir()}, leftmost
 
 
 # --------------------------------------------------------------------------------------
@@ -707,49 +741,10 @@ def _inspect_xlsx(fileobj: IO[bytes], limits: Limits, label: str) -> None:
 _INVISIBLE: Final = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060\u00ad"), None)
 
 
-def _clean_header(value: object) -> str:
+def _clean_header(value: str | None) -> str:
     if value is None:
         return ""
-    text = value if isinstance(value, str) else _cell_text(value)
-    if text is None:
-        return ""
-    return text.translate(_INVISIBLE).strip()
-
-
-def _format_float(value: float) -> str:
-    if value != value or value in (float("inf"), float("-inf")):
-        return str(value)
-    if value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    text = format(value, ".15g")
-    if "e" in text or "E" in text:
-        text = format(Decimal(text), "f")
-    return text
-
-
-def _cell_text(value: object) -> str | None:
-    """Render one calamine value as text (see module docstring)."""
-    if type(value) is str:
-        return value.strip() or None
-    if type(value) is float:
-        return _format_float(value)
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, time):
-        return value.isoformat()
-    if isinstance(value, timedelta):
-        return str(value)
-    if isinstance(value, float):
-        return _format_float(value)
-    if value is None:
-        return None
-    return str(value).strip() or None
+    return value.translate(_INVISIBLE).strip()
 
 
 # --------------------------------------------------------------------------------------
@@ -794,7 +789,9 @@ class Table:
         self.encoding = None
         self.delimiter = None
         self.header_row = 0
-        self._sheet: object = None
+        #: the XLSX sheet being read (its ``height`` drives import progress)
+        self._sheet: xlsx_stream.SheetReader | None = None
+        self._first_column = 0
 
     # -- lifecycle ------------------------------------------------------------------
     def close(self) -> None:
@@ -904,17 +901,18 @@ class Table:
         return self._shape((n, v) for n, v in records if n > skip_to)
 
     # XLSX --------------------------------------------------------------------------
-    def _xlsx_records(self) -> Iterator[tuple[int, list[str | None]]]:
+    def _xlsx_records(self, width: int | None = None) -> Iterator[tuple[int, list[str | None]]]:
         sheet = self._sheet
         assert sheet is not None
-        cell = _cell_text
-        # python-calamine's iter_rows starts at the sheet's first row (row 1) even when the
-        # data starts lower, so the index is the spreadsheet row number - 1.
-        for index, row in enumerate(sheet.iter_rows()):  # type: ignore[attr-defined]
-            yield index + 1, [v.strip() or None if type(v) is str else cell(v) for v in row]
+        try:
+            yield from sheet.rows(first_column=self._first_column, width=width)
+        except xlsx_stream.XlsxError as exc:
+            raise _tabular_error(exc, self._label) from exc
 
     def _xlsx_rows(self, skip_to: int) -> Iterator[tuple[int, list[str | None]]]:
-        return self._shape((n, v) for n, v in self._xlsx_records() if n > skip_to)
+        # cells right of the header are cut while reading (their values are never used)
+        records = self._xlsx_records(width=len(self.headers))
+        return self._shape((n, v) for n, v in records if n > skip_to)
 
     # -- setup ----------------------------------------------------------------------
     def _read_header(self, records: Iterator[tuple[int, list[str | None]]]) -> None:
@@ -1041,39 +1039,39 @@ def _open_csv(table: Table, head: bytes, encoding: str | None, delimiter: str | 
     table._read_header(table._csv_records())
 
 
-def _open_xlsx(table: Table, sheet: str | int | None) -> None:
-    from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
+def _tabular_error(exc: xlsx_stream.XlsxError, label: str) -> TabularError:
+    return TabularError(exc.code, f"{label}: {exc.message}", row=exc.row)
 
-    _inspect_xlsx(table._file, table._limits, table._label)
-    table._file.seek(0)
+
+def _open_xlsx(table: Table, sheet: str | int | None) -> None:
+    infos, leftmost = _inspect_xlsx(table._file, table._limits, table._label)
+    fileobj, limits = table._file, table._limits
+
+    def read_part(name: str) -> Iterator[bytes]:
+        return _member_chunks(fileobj, infos[name], [limits.max_uncompressed_bytes], limits)
+
     try:
-        workbook = CalamineWorkbook.from_filelike(table._file)
-        names = list(workbook.sheet_names)
-        metas = list(workbook.sheets_metadata)
-    except (CalamineError, ValueError, OSError) as exc:
-        raise TabularError(
-            "bad_xlsx", f"{table._label} could not be read as a workbook: {exc}"
-        ) from exc
+        workbook = xlsx_stream.Workbook(read_part, {n: i.file_size for n, i in infos.items()})
+    except xlsx_stream.XlsxError as exc:
+        raise _tabular_error(exc, table._label) from exc
+    sheets = workbook.sheets
+    names = [s.name for s in sheets]
     table.sheet_names = names
     if not names:
         raise TabularError("empty", f"{table._label} has no sheets.")
     if sheet is None:
-        visible = [
-            m.name
-            for m in metas
-            if m.typ == SheetTypeEnum.WorkSheet and m.visible == SheetVisibleEnum.Visible
-        ]
-        chosen = visible[0] if visible else names[0]
+        visible = [s for s in sheets if s.worksheet and s.visible]
+        chosen = visible[0] if visible else sheets[0]
     elif isinstance(sheet, int):
         if not 0 <= sheet < len(names):
             raise TabularError(
                 "sheet_not_found", f"{table._label} has no sheet number {sheet + 1}."
             )
-        chosen = names[sheet]
+        chosen = sheets[sheet]
     else:
         wanted = sheet.strip()
-        matches = [n for n in names if n == wanted] or [
-            n for n in names if n.strip().casefold() == wanted.casefold()
+        matches = [s for s in sheets if s.name == wanted] or [
+            s for s in sheets if s.name.strip().casefold() == wanted.casefold()
         ]
         if not matches:
             raise TabularError(
@@ -1082,12 +1080,12 @@ def _open_xlsx(table: Table, sheet: str | int | None) -> None:
             )
         chosen = matches[0]
     try:
-        table._sheet = workbook.get_sheet_by_name(chosen)
-    except (CalamineError, ValueError, OSError) as exc:
-        raise TabularError(
-            "bad_xlsx", f"{table._label}: sheet “{chosen}” could not be read: {exc}"
-        ) from exc
-    table.sheet_name = chosen
+        reader = workbook.sheet(chosen)
+        table._first_column = reader.first_column(leftmost.get(chosen.part or "", 0))
+    except xlsx_stream.XlsxError as exc:
+        raise _tabular_error(exc, table._label) from exc
+    table._sheet = reader
+    table.sheet_name = chosen.name
     table._read_header(table._xlsx_records())
 
 
