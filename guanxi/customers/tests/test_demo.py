@@ -151,7 +151,13 @@ def test_rerunning_adds_nothing(loaded):
 
 
 def test_command_loads_into_an_empty_database(capsys):
+    from guanxi.analytics.models import AnalyticsRun, CustomerValue
+
     call_command("load_demo", customers=20)
     out = capsys.readouterr().out
     assert demo.ADMIN_PASSWORD in out
     assert Customer.objects.count() == 20
+    # the values are computed too, so the value columns and the dashboard have content
+    run = AnalyticsRun.objects.get()
+    assert run.customers == CustomerValue.objects.count() > 0
+    assert f"{run.customers:,} 位客户" in out
