@@ -56,4 +56,3 @@ class Command(BaseCommand):
         admin = User.objects.get(username=demo.ADMIN_USERNAME)
         run = analytics_recompute(actor=admin)
         return f"客户价值已计算（{run.customers:,} 位客户）。 Customer values computed."
-
