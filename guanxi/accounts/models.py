@@ -29,6 +29,12 @@ class Team(models.Model):
         return self.name
 
 
+def person_name(display_name: str, first_name: str, last_name: str, username: str) -> str:
+    """How a user is named everywhere (``str(user)``): the display name, else the full
+    name, else the username. Also for rows read without a ``User`` (exports)."""
+    return display_name or f"{first_name} {last_name}".strip() or username
+
+
 class User(AbstractUser):
     role = models.CharField(
         _("角色"), max_length=20, choices=Role.choices, default=Role.ACCOUNT_MANAGER
@@ -52,7 +58,7 @@ class User(AbstractUser):
         verbose_name_plural = _("用户")
 
     def __str__(self) -> str:
-        return self.display_name or self.get_full_name() or self.username
+        return person_name(self.display_name, self.first_name, self.last_name, self.username)
 
     @property
     def is_admin(self) -> bool:

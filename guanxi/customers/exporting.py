@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from guanxi.accounts import scope
+from guanxi.accounts.models import person_name
 from guanxi.accounts.services import security_log
 from guanxi.core.errors import NotFound, PermissionDenied, ValidationFailed
 from guanxi.core.jobs import enqueue_on_commit, job_create, run_job
@@ -95,7 +96,7 @@ def _user_column(prefix: str, header: Promise) -> Column:
         username, display, first, last = (row[n] for n in names)
         if username is None:
             return ""
-        return display or f"{first} {last}".strip() or username
+        return person_name(display, first, last, username)
 
     return Column(header, names, value)
 
