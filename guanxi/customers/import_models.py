@@ -17,6 +17,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 __all__ = [
     "ImportChunk",
@@ -101,7 +102,7 @@ class ImportRun(models.Model):
     file_hash = models.CharField(_("文件指纹"), max_length=64)
     file_size = models.BigIntegerField(_("文件大小"), default=0)
     file_format = models.CharField(_("格式"), max_length=10, blank=True)
-    encoding = models.CharField(_("编码"), max_length=30, blank=True)
+    encoding = models.CharField(pgettext_lazy("file", "编码"), max_length=30, blank=True)
     delimiter = models.CharField(_("分隔符"), max_length=2, blank=True)
     sheet = models.CharField(_("工作表"), max_length=100, blank=True)
     headers = models.JSONField(_("表头"), default=list, blank=True)
@@ -114,7 +115,7 @@ class ImportRun(models.Model):
     processed_rows = models.PositiveIntegerField(_("已处理行数"), default=0)
     created_count = models.PositiveIntegerField(_("新建"), default=0)
     updated_count = models.PositiveIntegerField(_("更新"), default=0)
-    skipped_count = models.PositiveIntegerField(_("跳过"), default=0)
+    skipped_count = models.PositiveIntegerField(pgettext_lazy("import result", "跳过"), default=0)
     failed_count = models.PositiveIntegerField(_("失败"), default=0)
     # The last file row number (1-based, header included) of the last committed chunk.
     checkpoint_row = models.PositiveIntegerField(_("检查点行号"), default=0)

@@ -78,20 +78,25 @@ def _pairs(
     conn = connections[router.db_for_read(model)]
     if conn.vendor == "postgresql":
         quote = conn.ops.quote_name
-        table = quote(model._meta.db_table)
-        select = f"SELECT {quote(key_col)}, {quote(column)} FROM {table} "  # noqa: S608
-        param: list[str] | str
+        table, key, col = quote(model._meta.db_table), quote(key_col), quote(column)
         if any(_SEPARATOR in v for v in values):
-            where, param = f"WHERE {quote(key_col)} = ANY(%s)", list(values)
+            keys, param = "unnest(%s::text[])", list(values)
         else:
             # one joined string: psycopg adapts a list of str item by item in Python
             # (about 3 ms per 1,000 items), ``string_to_array`` splits it in C
-            where = f"WHERE {quote(key_col)} = ANY(string_to_array(%s, chr(31)))"
-            param = _SEPARATOR.join(values)
-        if nonempty:
-            where += f" AND NOT ({quote(key_col)} = '')"
+            keys, param = "unnest(string_to_array(%s, chr(31)))", _SEPARATOR.join(values)
+        # One index probe per key, always: given "key = ANY(5,000 keys)" the planner
+        # expects thousands of rows and scans the whole table instead (at 1,000,000
+        # customers 80-220 ms per look-up against about 15 ms for the probes; measured).
+        # The LATERAL subquery with OFFSET 0 cannot be flattened into a hash join.
+        nonempty_sql = f" AND NOT (t.{key} = '')" if nonempty else ""
+        sql = (
+            f"SELECT m.{key}, m.{col} FROM {keys} AS k(v) "  # noqa: S608
+            f"CROSS JOIN LATERAL (SELECT t.{key}, t.{col} FROM {table} AS t "
+            f"WHERE t.{key} = k.v{nonempty_sql} OFFSET 0) AS m"
+        )
         with conn.cursor() as cursor:
-            cursor.execute(select + where, [param])
+            cursor.execute(sql, [param])
             return list(cursor.fetchall())
     out: list[tuple[Any, Any]] = []
     for batch in _batches(values):

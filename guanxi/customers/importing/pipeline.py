@@ -396,17 +396,22 @@ class _Collector:
                 )
 
 
-def _commit_without_waiting_for_disk() -> None:
-    """PostgreSQL: this chunk's COMMIT returns before its WAL is flushed to disk.
+def _chunk_settings() -> None:
+    """PostgreSQL settings of one chunk's transaction.
 
-    Safe for the checkpoint: once the server has answered COMMIT the chunk is committed
-    whatever happens to this process (kill -9 included); only a crash of the database
-    server itself within a fraction of a second may lose the last commits, and then it
-    loses each chunk together with its checkpoint (WAL is replayed in order, so what is
-    lost is a suffix of whole transactions): a resume redoes exactly those chunks."""
+    ``synchronous_commit = off``: the chunk's COMMIT returns before its WAL is flushed to
+    disk. Safe for the checkpoint: once the server has answered COMMIT the chunk is
+    committed whatever happens to this process (kill -9 included); only a crash of the
+    database server itself within a fraction of a second may lose the last commits, and
+    then it loses each chunk together with its checkpoint (WAL is replayed in order, so
+    what is lost is a suffix of whole transactions): a resume redoes exactly those chunks.
+
+    ``jit = off``: a chunk's look-ups probe an index once per key of 5,000; on a table
+    whose statistics lag behind the import the planner costs them high enough to compile
+    them first, which took 80 ms of a 35 ms look-up (measured at 1,000,000 customers)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit = off")
+            cursor.execute("SET LOCAL synchronous_commit = off; SET LOCAL jit = off")
 
 
 def _write_chunk(
@@ -430,7 +435,7 @@ def _write_chunk(
             result.fail_row(r)
     todo = [r for r in clean if r.ok and r.row not in covered_rows]
     with transaction.atomic():
-        _commit_without_waiting_for_disk()
+        _chunk_settings()
         locked = ImportRun.objects.select_for_update().only("checkpoint_row").get(pk=run.pk)
         if locked.checkpoint_row != expected_checkpoint:
             raise Conflict(_("该导入正在由另一个进程执行。"))
