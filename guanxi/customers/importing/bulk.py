@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import operator
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -55,6 +55,10 @@ class FastTable:
         return connections[self.db]
 
     def allocate_ids(self, n: int) -> list[int]:
+        """``n`` ids for rows about to be inserted. PostgreSQL takes them from the
+        sequence, so they stay free; SQLite counts on from ``MAX(id)``, so they are free
+        only until the next row of this table is written (by anyone else in this
+        transaction: the import holds SQLite's write lock)."""
         if n <= 0:
             return []
         conn = self.connection
@@ -85,11 +89,15 @@ class FastTable:
         ids: Sequence[int] | None = None,
         *,
         count: int | None = None,
+        while_writing: Callable[[], None] | None = None,
     ) -> list[int]:
         """Insert ``rows`` (attname → value; missing → the field default) and return ids.
 
         ``rows`` may be a generator (then give ``ids`` or ``count``): each row is built
-        while PostgreSQL is already indexing the ones sent before it."""
+        while PostgreSQL is already indexing the ones sent before it. ``while_writing`` is
+        called once every row has been sent and before the insert is waited for: Python
+        work that needs no database (the connection is busy) runs there while PostgreSQL
+        is still indexing the rows."""
         if ids is None:
             n = len(rows) if count is None else count  # type: ignore[arg-type]
             if not n:
@@ -97,6 +105,14 @@ class FastTable:
             ids = self.allocate_ids(n)
         elif not ids:
             return []
+        self._write(self.tuples(rows, ids), while_writing)
+        return list(ids)
+
+    def tuples(
+        self, rows: Iterable[Mapping[str, Any]], ids: Sequence[int]
+    ) -> Iterator[tuple[Any, ...]]:
+        """``rows`` as the column tuples ``insert`` writes, with their ids (for
+        :meth:`write_tuples`)."""
         now = timezone.now()
         plain = {**self.defaults, **dict.fromkeys(self.now_fields, now)}
         for name, f in self.json_fields.items():
@@ -111,25 +127,26 @@ class FastTable:
             if len(names) > 1
             else (lambda d: (d[names[0]],))  # itemgetter of one name gives no tuple
         )
+        for pk, row in zip(ids, rows, strict=True):
+            merged = plain.copy()
+            merged.update(row)
+            values = (pk, *getter(merged))
+            if json_at:
+                values_list = list(values)
+                for idx in json_at:
+                    value = values_list[idx]
+                    if not isinstance(value, str):  # a str is JSON already
+                        values_list[idx] = encode(value)
+                values = tuple(values_list)
+            yield values
 
-        def tuples() -> Iterator[tuple[Any, ...]]:
-            for pk, row in zip(ids, rows, strict=True):
-                merged = plain.copy()
-                merged.update(row)
-                values = (pk, *getter(merged))
-                if json_at:
-                    values_list = list(values)
-                    for idx in json_at:
-                        value = values_list[idx]
-                        if not isinstance(value, str):  # a str is JSON already
-                            values_list[idx] = encode(value)
-                    values = tuple(values_list)
-                yield values
+    def write_tuples(self, tuples: Iterable[tuple[Any, ...]]) -> None:
+        """Insert rows made by :meth:`tuples`."""
+        self._write(tuples, None)
 
-        self._write(tuples())
-        return list(ids)
-
-    def _write(self, tuples: Iterable[tuple[Any, ...]]) -> None:
+    def _write(
+        self, tuples: Iterable[tuple[Any, ...]], while_writing: Callable[[], None] | None
+    ) -> None:
         conn = self.connection
         quote = conn.ops.quote_name
         cols = ", ".join(quote(c) for c in self.columns)
@@ -138,6 +155,8 @@ class FastTable:
             with conn.cursor() as cursor, cursor.cursor.copy(sql) as copy:
                 for row in tuples:
                     copy.write_row(row)
+                if while_writing is not None:
+                    while_writing()
             return
         prepared = list(map(self._sqlite_converter(conn), tuples))
         marks = ", ".join(["%s"] * len(self.columns))
@@ -146,6 +165,8 @@ class FastTable:
                 f"INSERT INTO {quote(self.table)} ({cols}) VALUES ({marks})",  # noqa: S608
                 prepared,
             )
+        if while_writing is not None:
+            while_writing()
 
     def _sqlite_converter(self, conn: Any) -> Any:
         """Only dates, times and decimals need Django's adaptation on SQLite; strings,
