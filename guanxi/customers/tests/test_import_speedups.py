@@ -121,3 +121,67 @@ def test_an_error_in_the_worker_fails_the_run(tmp_path, monkeypatch):
     assert run.status == ImportStatus.FAILED
     assert run.checkpoint_row > 0  # the chunks cleaned before the error were written
     assert Customer.objects.count() > 0
+
+
+# --- the database side: look-ups and inserts ------------------------------------------------
+
+from guanxi.customers.importing.bulk import fast_table  # noqa: E402
+from guanxi.customers.importing.matching import _pairs  # noqa: E402
+from guanxi.customers.tests.factories import CustomerFactory  # noqa: E402
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("key_col", "nonempty"), [("phone_key", False), ("email", False), ("name_key", True)]
+)
+def test_key_lookup_returns_every_row_of_every_key(key_col, nonempty):
+    """The per-key index probe (PostgreSQL) gives what a plain ``IN`` gives: each row once,
+    keys held by several customers with all their ids, empty keys left out where asked."""
+    made = [
+        CustomerFactory(name="重庆银行", phone="13900000001", email="a@example.com"),
+        CustomerFactory(name="重庆银行有限公司", phone="13900000001", email="a@example.com"),
+        CustomerFactory(name="华为技术", phone="13900000002", email="b@example.com"),
+        CustomerFactory(name="一", phone="", email=""),
+    ]
+    values = sorted({getattr(c, key_col) for c in made} | {"", "nobody"})
+    expected = sorted(
+        (getattr(c, key_col), c.pk)
+        for c in made
+        if getattr(c, key_col) in values and not (nonempty and getattr(c, key_col) == "")
+    )
+
+    got = sorted(_pairs(Customer, "id", key_col, values, nonempty=nonempty))
+
+    assert got == expected
+    assert len({pk for _key, pk in got}) >= 2  # several customers found, shared keys kept
+
+
+@pytest.mark.django_db
+def test_key_lookup_with_a_separator_in_a_value():
+    """A value holding the unit separator goes as an array, not one joined string."""
+    c = CustomerFactory(name="华为", email="x@example.com")
+
+    assert _pairs(Customer, "id", "email", ["x@example.com", "a\x1fb"]) == [
+        ("x@example.com", c.pk)
+    ]
+
+
+@pytest.mark.django_db
+def test_insert_runs_the_callback_once_after_sending_every_row():
+    """``while_writing`` runs once, after the last row has been taken from the rows
+    (PostgreSQL is still indexing them then) and before ``insert`` returns."""
+    table = fast_table(Tag)
+    ids = table.allocate_ids(3)
+    sent: list[int] = []
+    calls: list[int] = []
+
+    def rows():
+        for i in range(3):
+            sent.append(i)
+            yield {"name": f"标签{i}"}
+
+    got = table.insert(rows(), ids, while_writing=lambda: calls.append(len(sent)))
+
+    assert got == ids
+    assert calls == [3]
+    assert sorted(Tag.objects.values_list("pk", flat=True)) == sorted(ids)
