@@ -161,9 +161,7 @@ def test_key_lookup_with_a_separator_in_a_value():
     """A value holding the unit separator goes as an array, not one joined string."""
     c = CustomerFactory(name="华为", email="x@example.com")
 
-    assert _pairs(Customer, "id", "email", ["x@example.com", "a\x1fb"]) == [
-        ("x@example.com", c.pk)
-    ]
+    assert _pairs(Customer, "id", "email", ["x@example.com", "a\x1fb"]) == [("x@example.com", c.pk)]
 
 
 @pytest.mark.django_db
