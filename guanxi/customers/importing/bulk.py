@@ -152,7 +152,13 @@ class FastTable:
         cols = ", ".join(quote(c) for c in self.columns)
         if conn.vendor == "postgresql":
             sql = f"COPY {quote(self.table)} ({cols}) FROM STDIN"
-            with conn.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+            # psycopg's own cursor: its errors are wrapped as Django's (a lost connection
+            # is then ``django.db.OperationalError`` and marks the connection unusable)
+            with (
+                conn.wrap_database_errors,
+                conn.cursor() as cursor,
+                cursor.cursor.copy(sql) as copy,
+            ):
                 for row in tuples:
                     copy.write_row(row)
                 if while_writing is not None:
