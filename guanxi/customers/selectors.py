@@ -9,8 +9,22 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from django.db import connection
-from django.db.models import BooleanField, Count, Max, Min, Model, Prefetch, Q, QuerySet, Sum
+from django.db.models import (
+    BooleanField,
+    Count,
+    F,
+    Func,
+    Max,
+    Min,
+    Model,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    TextField,
+)
 from django.db.models.expressions import RawSQL
+from django.db.models.lookups import Contains
 from django.utils.translation import gettext as _
 
 from guanxi.accounts import scope
@@ -148,8 +162,10 @@ def search_q(query: str) -> Q | None:
         compact = q.replace(" ", "")
         cond = _prefix("name_initials", compact) | _prefix("name_pinyin", compact)
         if len(compact) >= 3:
-            cond |= Q(search_text__contains=q)
+            cond |= _ascii_contains(q)
         return cond
+    if q.isascii() and len(q) >= 3:  # "example.com", "a-b tech": no Chinese to look for
+        return _ascii_contains(q)
     cond = Q(search_text__contains=q)
     if connection.vendor == "postgresql" and len(q) >= 2:
         # Trigram indexes cannot serve a two-character Chinese query (the most common kind:
@@ -163,6 +179,17 @@ def search_q(query: str) -> Q | None:
                 output_field=BooleanField(),
             )
         )
+    return cond
+
+
+def _ascii_contains(q: str) -> Q:
+    """``search_text`` contains the ASCII ``q``. PostgreSQL finds the candidates with the
+    trigram index over the text's ASCII part (migration 0009: ``gx_ascii_text`` turns every
+    run of other characters into one space) and checks them against the text itself."""
+    cond = Q(search_text__contains=q)
+    if connection.vendor == "postgresql":
+        ascii_text = Func(F("search_text"), function="gx_ascii_text", output_field=TextField())
+        cond = Q(Contains(ascii_text, q)) & cond
     return cond
 
 

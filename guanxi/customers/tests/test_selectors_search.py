@@ -65,3 +65,51 @@ def test_a_search_pages_and_counts_the_same_either_way(admin_user, am_a, monkeyp
     names = [c.name for c in first.items + second.items]
     assert names == [f"华光{i:02d}有限公司" for i in range(10)]
     assert (first.count, first.count_capped) == ((3, True) if cap == 3 else (12, False))
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("weiji", ["华为技术有限公司"]),  # inside the full pinyin
+        ("huawei.com", ["华为技术有限公司"]),  # the e-mail address without its "@"
+        ("info@huawei.com", ["华为技术有限公司"]),  # the whole address
+        ("trading", ["ABC Trading Co."]),  # a Latin name, lower case
+        ("abc trad", ["ABC Trading Co."]),
+        ("c tr", ["ABC Trading Co."]),  # a query with a space
+        ("技术", ["华为技术有限公司"]),
+    ],
+)
+def test_search_finds_ascii_text_inside_pinyin_email_and_latin_names(
+    admin_user, am_a, query, expected
+):
+    CustomerFactory(owner=am_a, name="华为技术有限公司", email="info@huawei.com")
+    CustomerFactory(owner=am_a, name="ABC Trading Co.", email="")
+    CustomerFactory(owner=am_a, name="中国银行", email="c@boc.cn")
+
+    assert _names(admin_user, query) == expected
+
+
+def test_ascii_words_are_not_joined_across_chinese_characters(admin_user, am_a):
+    """``gx_ascii_text`` turns 华 in "abc华def" into a space: "cd" is not in the name."""
+    CustomerFactory(owner=am_a, name="abc华def", email="")
+
+    assert _names(admin_user, "abcdef") == []
+    assert _names(admin_user, "def") == ["abc华def"]
+
+
+@pytest.mark.django_db
+def test_ascii_search_can_use_the_ascii_trigram_index():
+    """PostgreSQL: the ASCII condition is the indexed expression (migration 0009), so the
+    planner can use the index (forced here: on a tiny table it would rather scan)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's index only")
+    from guanxi.customers.models import Customer
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = Customer.objects.filter(selectors.search_q("weiji")).explain()
+        cursor.execute("SET LOCAL enable_seqscan = on")
+
+    assert "customer_search_ascii_trgm_idx" in plan
