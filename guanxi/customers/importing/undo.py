@@ -2,13 +2,15 @@
 
 Chunk by chunk, newest first, each chunk one transaction that marks the chunk undone, so
 an interrupted undo continues where it stopped. A record changed since the import (its
-``version`` moved on), or a customer that has gained contacts, orders or communications
-since, is kept: undo never destroys later work. Restoring an updated field happens only
-where the field still holds the imported value. Every removal and restoration is audited.
+``version`` moved on past the import's own updates of it), or a customer that has gained
+contacts, orders or communications since, is kept: undo never destroys later work.
+Restoring an updated field happens only where the field still holds the imported value.
+Every removal and restoration is audited.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -53,18 +55,44 @@ def _actor_fields(actor: Any) -> tuple[int | None, str]:
     return None, "system"
 
 
-def _removable(label: str, ids: list[int]) -> list[Model]:
+class _RunRecords:
+    """What the whole run wrote, for telling its own changes from later work: the ids it
+    created and how often it updated each record (a later row of the file that repeats an
+    earlier one updates the record the earlier row created, in another chunk). Each
+    update the import made moved the record's ``version`` on by one."""
+
+    def __init__(self, run: ImportRun) -> None:
+        self.created: dict[str, set[int]] = {}
+        self.updates: Counter[tuple[str, int]] = Counter()
+        for created, updated in ImportChunk.objects.filter(run=run).values_list(
+            "created", "updated"
+        ):
+            for label, ids in created.items():
+                self.created.setdefault(label, set()).update(ids)
+            for label, pk, _before, _after in updated:
+                self.updates[(label, pk)] += 1
+
+    def own_version(self, label: str, pk: int) -> int:
+        """The version of a record this run created, if nobody else changed it since."""
+        return 1 + self.updates[(label, pk)]
+
+
+def _removable(label: str, ids: list[int], records: _RunRecords) -> list[Model]:
+    """The records of ``ids`` (created by the run) that nobody else has changed or given
+    children since: those undo removes."""
     model = apps.get_model(label)
-    qs = model._default_manager.filter(pk__in=ids, version=1)
+    qs = model._default_manager.filter(pk__in=ids)
     if label == CUSTOMER_LABEL:
         for child in (Order, Contact, Communication, Preference):
             qs = qs.exclude(pk__in=child.objects.filter(customer_id__in=ids).values("customer_id"))
     if label == ORDER_LABEL:
         qs = qs.prefetch_related("lines")
-    return list(qs)
+    return [obj for obj in qs if obj.version == records.own_version(label, obj.pk)]
 
 
-def _undo_chunk(chunk: ImportChunk, actor: Any, counts: dict[str, int]) -> None:
+def _undo_chunk(
+    chunk: ImportChunk, actor: Any, counts: dict[str, int], records: _RunRecords
+) -> None:
     actor_id, actor_label = _actor_fields(actor)
     source = audit.current_source.get()
     audits: list[dict[str, Any]] = []
@@ -72,7 +100,7 @@ def _undo_chunk(chunk: ImportChunk, actor: Any, counts: dict[str, int]) -> None:
         ids = chunk.created.get(label, [])
         if not ids:
             continue
-        objs = _removable(label, ids)
+        objs = _removable(label, ids, records)
         counts["kept"] += len(ids) - len(objs)
         for obj in objs:
             before = audit.snapshot(obj)
@@ -93,7 +121,18 @@ def _undo_chunk(chunk: ImportChunk, actor: Any, counts: dict[str, int]) -> None:
         model = apps.get_model(label)
         model._default_manager.filter(pk__in=[o.pk for o in objs]).delete()
         counts["removed"] += len(objs)
+    # Records the run created and a later chunk of it updated are removed with the chunk
+    # that created them (undone after this one): restoring them first would only make
+    # them look changed by someone else, and they would be kept.
+    going: set[tuple[str, int]] = set()
+    for label in {label for label, *_rest in chunk.updated}:
+        own = [pk for lbl, pk, *_rest in chunk.updated if lbl == label]
+        own = [pk for pk in own if pk in records.created.get(label, ())]
+        if own:
+            going.update((label, obj.pk) for obj in _removable(label, own, records))
     for label, pk, before, after in reversed(chunk.updated):
+        if (label, pk) in going:
+            continue
         model = apps.get_model(label)
         obj = model._default_manager.select_for_update().filter(pk=pk).first()
         if obj is None:
@@ -151,12 +190,13 @@ def import_undo(
         .order_by("-seq")
         .values_list("pk", flat=True)
     )
+    records = _RunRecords(run)
     with audit_source(AuditSource.IMPORT):
         for n, chunk_id in enumerate(chunk_ids, 1):
             with transaction.atomic():
                 chunk = ImportChunk.objects.select_for_update().get(pk=chunk_id)
                 if chunk.undone_at is None:
-                    _undo_chunk(chunk, actor, counts)
+                    _undo_chunk(chunk, actor, counts, records)
             if report is not None:
                 report(
                     100 * n / len(chunk_ids),

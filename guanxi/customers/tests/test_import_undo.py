@@ -46,6 +46,52 @@ def test_undo_removes_created_and_restores_updated(tmp_path, admin_user):
     assert ImportRun.objects.get(pk=run.pk).status == "undone"
 
 
+def _repeats_across_chunks(tmp_path):
+    """Four chunks of two rows: the fourth repeats a customer the first created, so a later
+    chunk of the same import updates it."""
+    return write_csv(
+        tmp_path / "repeats.csv",
+        [
+            ["客户名称", "城市"],
+            ["甲贸易有限公司", "上海"],
+            ["乙贸易有限公司", "北京"],
+            ["丙贸易有限公司", "广州"],
+            ["丁贸易有限公司", "深圳"],
+            ["戊贸易有限公司", "南京"],
+            ["己贸易有限公司", "杭州"],
+            ["甲贸易", "苏州"],
+            ["庚贸易有限公司", "成都"],
+        ],
+    )
+
+
+def test_undo_removes_what_a_later_chunk_of_the_same_import_updated(tmp_path, admin_user):
+    run = _run_in_chunks(_repeats_across_chunks(tmp_path), admin_user)
+    assert counts(run) == (7, 1, 0, 0)
+    assert Customer.objects.get(name="甲贸易有限公司").city == "苏州"
+
+    result = import_undo(run_id=run.pk, actor=admin_user)
+
+    assert result == {"removed": 7, "restored": 0, "kept": 0}
+    assert not Customer.objects.exists()
+
+
+def test_undo_keeps_a_record_the_import_created_and_someone_changed_since(tmp_path, admin_user):
+    run = _run_in_chunks(_repeats_across_chunks(tmp_path), admin_user)
+    jia = Customer.objects.get(name="甲贸易有限公司")
+    services.customer_update(actor=admin_user, customer_id=jia.pk, data={"notes": "已回访"})
+
+    result = import_undo(run_id=run.pk, actor=admin_user)
+
+    assert result == {"removed": 6, "restored": 1, "kept": 1}
+    jia.refresh_from_db()
+    assert (jia.city, jia.notes) == ("上海", "已回访")  # the later chunk's change undone
+
+
+def _run_in_chunks(path, actor):
+    return run_file(path, actor=actor, chunk_rows=2)
+
+
 def test_a_file_can_be_imported_again_after_undo(tmp_path, admin_user):
     path = write_csv(tmp_path / "c.csv", [["客户名称"], ["甲"], ["乙"]])
     first = run_file(path, actor=admin_user)
