@@ -8,7 +8,9 @@ every customer to CSV. PostgreSQL runs use databases named ``gx_bench_import*`` 
 
 Figures, printed last as ``name: value unit``: ``import_rows_per_s_csv``,
 ``import_rows_per_s_xlsx``, ``import_peak_mem_mb`` (the larger of the two imports),
-``export_rows_per_s``.
+``export_rows_per_s``. With ``--into postgres://…/gx_bench_large`` instead: the CSV imported
+into that populated database (the SPEC's "at that size") and then undone, leaving it as it
+was: ``import_rows_per_s_into_populated`` and ``import_undo_rows_per_s``.
 """
 
 from __future__ import annotations
@@ -157,6 +159,43 @@ def child_import(path: str) -> None:
     )
 
 
+def child_into(path: str) -> None:
+    """Runs in its own process against a populated database (``--into``): import ``path``
+    as the system, then undo that import, so the database is left as it was; print both."""
+    import django
+
+    django.setup()
+    from guanxi.customers.importing.pipeline import import_execute
+    from guanxi.customers.importing.services import import_local_file
+    from guanxi.customers.importing.undo import import_undo
+    from guanxi.customers.models import Customer
+
+    existing = Customer.objects.count()
+    started = time.perf_counter()
+    run, _ = import_local_file(actor=None, kind="customers", path=path)
+    run = import_execute(run=run, actor=None, chunk_rows=5000)
+    elapsed = time.perf_counter() - started
+    started = time.perf_counter()
+    undone = import_undo(run_id=run.pk, actor=None)
+    undo_s = time.perf_counter() - started
+    after = Customer.objects.count()
+    if after != existing:
+        raise SystemExit(f"undo left {after - existing:+,} customers")
+    print(
+        json.dumps(
+            {
+                "existing": existing,
+                "rows": run.processed_rows,
+                "seconds": elapsed,
+                "created": run.created_count,
+                "updated": run.updated_count,
+                "undo_seconds": undo_s,
+                **undone,
+            }
+        )
+    )
+
+
 def child_export() -> None:
     import django
 
@@ -193,10 +232,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--child-import")
     parser.add_argument("--child-export", action="store_true")
     parser.add_argument("--only", default="csv,xlsx,export")
+    parser.add_argument(
+        "--into",
+        help="a populated bench database (postgres://…/gx_bench_large): import the CSV "
+        "into it and undo that import, instead of the fresh-database runs",
+    )
+    parser.add_argument("--child-into")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     if args.child_import:
         child_import(args.child_import)
+        return 0
+    if args.child_into:
+        child_into(args.child_into)
         return 0
     if args.child_export:
         child_export()
@@ -206,6 +254,14 @@ def main(argv: list[str] | None = None) -> int:
 
     django.setup()
     csv_path, xlsx_path = generate(args.rows)
+    if args.into:
+        assert args.into.rsplit("/", 1)[1].startswith("gx_bench_"), args.into
+        result = _child(args.into, "--child-into", str(csv_path))
+        print(f"into: {result}", flush=True)
+        print(f"\ndatabase: {args.into}; {result['existing']:,} customers; rows: {args.rows:,}")
+        print(f"import_rows_per_s_into_populated: {result['rows'] / result['seconds']:,.0f} rows/s")
+        print(f"import_undo_rows_per_s: {result['rows'] / result['undo_seconds']:,.0f} rows/s")
+        return 0
     url = (
         f"{PG_BASE}/gx_bench_import"
         if args.db == "pg"
