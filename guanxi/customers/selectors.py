@@ -189,7 +189,9 @@ def _ascii_contains(q: str) -> Q:
     cond = Q(search_text__contains=q)
     if connection.vendor == "postgresql":
         ascii_text = Func(F("search_text"), function="gx_ascii_text", output_field=TextField())
-        cond = Q(Contains(ascii_text, q)) & cond
+        # the plain LIKE first: where a page is filtered row by row (broad terms), it is
+        # false for nearly every row and spares the regular expression (3-5 µs a row)
+        cond &= Q(Contains(ascii_text, q))
     return cond
 
 
