@@ -32,7 +32,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 from django.db import DatabaseError, connection, transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -40,7 +40,7 @@ from guanxi.accounts import scope
 from guanxi.accounts.models import Role, User
 from guanxi.core.audit import audit_source
 from guanxi.core.errors import Conflict
-from guanxi.core.models import AuditSource
+from guanxi.core.models import AuditEntry, AuditSource
 from guanxi.core.tabular import Table
 from guanxi.customers.importing.context import ChunkResult, RunContext
 from guanxi.customers.importing.fields import (
@@ -56,12 +56,17 @@ from guanxi.customers.importing.files import open_run_table
 from guanxi.customers.importing.rows import CleanRow, RowCleaner, UserDirectory
 from guanxi.customers.importing.writers import ORDER_LABEL, WRITERS
 from guanxi.customers.models import (
+    Communication,
+    Contact,
+    Customer,
     ImportChunk,
     ImportKind,
     ImportRowError,
     ImportRun,
     ImportStatus,
     Order,
+    OrderLine,
+    TimelineEntry,
 )
 
 log = logging.getLogger("guanxi.import")
@@ -586,11 +591,11 @@ def import_execute(
 #: an import that created or updated at least this many rows refreshes the planner's
 #: statistics of the tables it wrote (PostgreSQL)
 ANALYZE_AFTER_ROWS: int = 50_000
-_WRITTEN_TABLES: Final = {
-    ImportKind.CUSTOMERS: ("customers.Customer",),
-    ImportKind.CONTACTS: ("customers.Contact",),
-    ImportKind.ORDERS: ("customers.Order", "customers.OrderLine"),
-    ImportKind.COMMUNICATIONS: ("customers.Communication",),
+_WRITTEN: Final[dict[str, tuple[type[Model], ...]]] = {
+    ImportKind.CUSTOMERS: (Customer,),
+    ImportKind.CONTACTS: (Contact,),
+    ImportKind.ORDERS: (Order, OrderLine),
+    ImportKind.COMMUNICATIONS: (Communication,),
 }
 
 
@@ -605,15 +610,11 @@ def _refresh_statistics(run: ImportRun) -> None:
         return
     if run.created_count + run.updated_count < ANALYZE_AFTER_ROWS:
         return
-    from django.apps import apps
-
-    labels = (*_WRITTEN_TABLES.get(ImportKind(run.kind), ()), "core.AuditEntry")
-    labels += ("customers.TimelineEntry",)
+    quote = connection.ops.quote_name
     try:
         with connection.cursor() as cursor:
-            for label in labels:
-                table = apps.get_model(label)._meta.db_table
-                cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
+            for model in (*_WRITTEN[run.kind], AuditEntry, TimelineEntry):
+                cursor.execute(f"ANALYZE {quote(model._meta.db_table)}")
     except DatabaseError:
         log.warning("import run %s: could not refresh statistics", run.pk, exc_info=True)
 
