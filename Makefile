@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 SCALE ?= small
 PYTEST_ARGS ?=
 
-.PHONY: venv run test test-browser test-pg bench lint typecheck migrations-check ci clean
+.PHONY: venv run test test-browser test-pg bench lint lint-imports typecheck migrations-check ci clean
 
 venv: $(STAMP)
 
@@ -16,30 +16,32 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	@touch $(STAMP)
 
+# The web server and a background worker, one command; Ctrl-C stops both. DEBUG is on
+# here only: unset, it is off (config/settings.py).
 run: venv
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py load_demo
+	DEBUG=1 $(BIN)/python manage.py migrate --noinput
+	DEBUG=1 $(BIN)/python manage.py load_demo
 	@echo ""
-	@echo "  Guanxi is running at http://127.0.0.1:8000/"
+	@echo "  Guanxi is running at http://127.0.0.1:8000/ (with a background worker)"
 	@echo "  Login: admin / demo-admin-2026   (other demo users: see README.md)"
 	@echo ""
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	DEBUG=1 $(BIN)/python -m guanxi.cli run --bind 127.0.0.1:8000
 
 test: venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: venv
-	$(BIN)/python -m bench --scale $(SCALE)
+	$(BIN)/python -m bench --scale $(SCALE)$(if $(ONLY), --only $(ONLY))
+
+lint-imports: venv
+	$(BIN)/lint-imports
 
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 typecheck: venv
-	$(BIN)/mypy guanxi/core guanxi/customers/services.py guanxi/customers/selectors.py \
-		guanxi/accounts/services.py guanxi/accounts/scope.py \
-		guanxi/customers/merge.py guanxi/customers/dedup.py guanxi/customers/dedup_selectors.py \
-		guanxi/analytics/services.py guanxi/analytics/selectors.py
+	$(BIN)/mypy guanxi config
 
 migrations-check: venv
 	$(BIN)/python manage.py makemigrations --check --dry-run

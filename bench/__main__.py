@@ -33,16 +33,39 @@ def _run(args: list[str]) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", choices=["small", "large"], default="small")
+    parser.add_argument(
+        "--only",
+        default="",
+        help="comma-separated benches to run, e.g. notifications,webhooks (default: all): "
+        "generate, run, dedup, analytics, import, webhooks, notifications, sales, pool, "
+        "forecast, service",
+    )
     opts = parser.parse_args()
     db = "pg" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "sqlite"
+    benches = {
+        "generate": ["bench.generate", "--scale", opts.scale],
+        "run": ["bench.run", "--scale", opts.scale],
+        "dedup": ["bench.dedup_bench", "--scale", opts.scale],
+        "analytics": ["bench.analytics_bench", "--scale", opts.scale],
+        "import": ["bench.import_bench", "--rows", str(IMPORT_ROWS[opts.scale]), "--db", db],
+        "webhooks": ["bench.webhooks_bench", "--events", "2000"],
+        "notifications": ["bench.notifications_bench", "--scale", opts.scale],
+        "sales": ["bench.sales_bench", "--scale", opts.scale],
+        "pool": ["bench.pool_bench", "--scale", opts.scale],
+        "forecast": ["bench.forecast_bench", "--scale", opts.scale],
+        "service": ["bench.service_bench", "--scale", opts.scale],
+        "evm": ["bench.evm_bench", "--scale", opts.scale],
+        "receivables": ["bench.receivables_bench", "--scale", opts.scale],
+        "portal": ["bench.portal_bench"],
+    }
+    only = [name.strip() for name in opts.only.split(",") if name.strip()]
+    unknown = sorted(set(only) - set(benches))
+    if unknown:
+        parser.error(f"unknown benches {', '.join(unknown)}; choose from {', '.join(benches)}")
     figures: list[str] = []
-    for args in (
-        ["bench.generate", "--scale", opts.scale],
-        ["bench.run", "--scale", opts.scale],
-        ["bench.dedup_bench", "--scale", opts.scale],
-        ["bench.analytics_bench", "--scale", opts.scale],
-        ["bench.import_bench", "--rows", str(IMPORT_ROWS[opts.scale]), "--db", db],
-    ):
+    for name, args in benches.items():
+        if only and name not in only:
+            continue
         figures.extend(_run(args))
     print("\n== figures ==")
     print("\n".join(figures))

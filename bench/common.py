@@ -47,6 +47,16 @@ def setup_django(scale: str) -> None:
     import django
 
     django.setup()
+    # Pages name static files without a collectstatic manifest (DEBUG is off by default).
+    from django.conf import settings
+    from django.core.files.storage import storages
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    storages.__dict__.pop("backends", None)  # cached from the settings: read them again
+    storages._storages.pop("staticfiles", None)
 
 
 def db_label() -> str:

@@ -37,7 +37,7 @@ def ensure_tables() -> None:
     migrations that add them are not there yet (a developer's tree before ``makemigrations``)."""
     from django.db import connection
 
-    from guanxi.customers.merge_models import CustomerMerge, DuplicateCandidate
+    from guanxi.customers.duplicates.models import CustomerMerge, DuplicateCandidate
 
     existing = set(connection.introspection.table_names())
     with connection.schema_editor() as editor:
@@ -57,9 +57,8 @@ def plant(n: int) -> list[list[int]]:
     """Copy ``n`` random customers as duplicates; returns [[original id, copy id], ...]."""
     from django.db import transaction
 
-    from guanxi.core.cleaning import normalize_phone
-    from guanxi.core.search import pinyin_keys, search_text
-    from guanxi.customers.keys import stored_name_key
+    from guanxi.core.text.cleaning import normalize_phone
+    from guanxi.core.text.keys import customer_search_keys
     from guanxi.customers.models import Contact, Customer
 
     rng = random.Random(SEED)
@@ -89,7 +88,7 @@ def plant(n: int) -> list[list[int]]:
             name = f"{name}{rng.randint(2, 9)}号店"
             phone, email = "", ""
             contact = Contact(name="王经理", mobile=orig.phone, mobile_key=orig.phone_key)
-        full, initials = pinyin_keys(name)
+        keys = customer_search_keys(name, email.lower())
         copy = Customer(
             kind=orig.kind,
             name=name,
@@ -101,10 +100,10 @@ def plant(n: int) -> list[list[int]]:
             phone=phone,
             phone_key=normalize_phone(phone) if phone else "",
             email=email.lower(),
-            name_pinyin=full[:200],
-            name_initials=initials[:100],
-            name_key=stored_name_key(name),
-            search_text=search_text(name, email),
+            name_pinyin=keys.name_pinyin,
+            name_initials=keys.name_initials,
+            name_key=keys.name_key,
+            search_text=keys.search_text,
             since=orig.since,
         )
         copies.append((pk, copy, contact))
@@ -122,7 +121,7 @@ def plant(n: int) -> list[list[int]]:
 def truncate_candidates() -> None:
     from django.db import connection
 
-    from guanxi.customers.merge_models import DuplicateCandidate
+    from guanxi.customers.duplicates.models import DuplicateCandidate
 
     table = DuplicateCandidate._meta.db_table
     with connection.cursor() as cursor:
@@ -133,7 +132,7 @@ def truncate_candidates() -> None:
 
 
 def timed_scan(actor: Any) -> tuple[float, Any]:
-    from guanxi.customers.dedup import duplicate_scan
+    from guanxi.customers.duplicates.scan import duplicate_scan
 
     started = time.perf_counter()
     result = duplicate_scan(actor=actor)
@@ -145,7 +144,7 @@ VARIANTS = ["phone+name", "traditional name", "e-mail", "contact phone"]
 
 def recall(planted: Sequence[Sequence[int]]) -> dict[str, float]:
     """Share of the planted pairs found, overall and per kind of duplicate."""
-    from guanxi.customers.merge_models import DuplicateCandidate
+    from guanxi.customers.duplicates.models import DuplicateCandidate
 
     found_pairs: set[tuple[int, int]] = set()
     items = sorted((min(p[0], p[1]), max(p[0], p[1])) for p in planted)
@@ -165,7 +164,7 @@ def recall(planted: Sequence[Sequence[int]]) -> dict[str, float]:
             out[key][1] += 1
     # Of the pairs whose original's name (or e-mail) no other generated customer shares:
     # the generator reuses names and info@ addresses across unrelated customers, and a key
-    # many customers share is deliberately weak evidence (see customers.dedup).
+    # many customers share is deliberately weak evidence (see customers.duplicates.scan).
     from guanxi.customers.models import Customer
 
     for i, p in enumerate(planted):

@@ -6,8 +6,8 @@ after, then ``ANALYZE``. Every random choice comes from fixed seeds, so each pha
 regenerated on its own: phases are recorded in ``bench_state`` and a re-run skips what is
 done (a finished data set is not regenerated).
 
-Search keys come from ``guanxi.core.search`` (the same functions the services call); phone
-keys from ``guanxi.core.cleaning.normalize_phone`` through a fast path for the generated
+Search keys come from ``guanxi.core.text.pinyin`` (the same functions the services call); phone
+keys from ``guanxi.core.text.cleaning.normalize_phone`` through a fast path for the generated
 number shapes that is checked against ``normalize_phone`` on a sample before use.
 """
 
@@ -147,7 +147,7 @@ class PhoneKeys:
     thousand numbers in every shape is checked against ``normalize_phone`` before use."""
 
     def __init__(self) -> None:
-        from guanxi.core.cleaning import normalize_phone
+        from guanxi.core.text.cleaning import normalize_phone
 
         self.normalize = normalize_phone
         self.fast = self._learn()
@@ -179,7 +179,7 @@ class PhoneKeys:
         return self.normalize(f"{area}-{number}")
 
     def verify(self, n: int = 3000) -> None:
-        from guanxi.customers.demo import CITIES, MOBILE_PREFIXES, format_mobile, local_number
+        from guanxi.demo.words import CITIES, MOBILE_PREFIXES, format_mobile, local_number
 
         if not self.fast:
             log("phone keys: no fast path (key shape not recognised); using normalize_phone")
@@ -205,7 +205,7 @@ class PhoneKeys:
 
 class Plan:
     def __init__(self, scale: Scale, users: dict[str, Any]) -> None:
-        from guanxi.customers.demo import CITIES, KIND_WEIGHTS, STATUS_WEIGHTS
+        from guanxi.demo.words import CITIES, KIND_WEIGHTS, STATUS_WEIGHTS
 
         self.scale = scale
         n = scale.customers
@@ -291,6 +291,8 @@ CUSTOMER_COLS = [
     "size",
     "province",
     "city",
+    "district",
+    "credit_code",
     "address",
     "source",
     "owner_id",
@@ -308,6 +310,9 @@ CUSTOMER_COLS = [
     "name_initials",
     "name_key",
     "created_by_id",
+    "duplicate_note",
+    "deleted_at",
+    "deleted_by_id",
 ]
 AUDIT_COLS = [
     "created_at",
@@ -341,6 +346,7 @@ CONTACT_COLS = [
     "consent_updated_at",
     "is_primary",
     "notes",
+    "duplicate_note",
 ]
 ORDER_COLS = [
     "id",
@@ -401,15 +407,8 @@ PREF_COLS = [
 def check_columns() -> None:
     """Fail loudly when a model gained a column the generator does not fill."""
     from guanxi.core.models import AuditEntry
-    from guanxi.customers.models import (
-        Communication,
-        Contact,
-        Customer,
-        Order,
-        OrderLine,
-        Preference,
-        TimelineEntry,
-    )
+    from guanxi.customers.models import Communication, Contact, Customer, Preference, TimelineEntry
+    from guanxi.orders.models import Order, OrderLine
 
     for model, cols in [
         (Customer, CUSTOMER_COLS),
@@ -440,8 +439,9 @@ class Generator:
         from django.contrib.auth.hashers import make_password
 
         from guanxi.accounts.models import Role, Team, User
-        from guanxi.customers.demo import PRODUCTS, TAGS
-        from guanxi.customers.models import Product, Tag
+        from guanxi.customers.models import Tag
+        from guanxi.demo.words import PRODUCTS, TAGS
+        from guanxi.orders.models import Product
 
         if not User.objects.filter(username="bench_admin").exists():
             password = make_password("bench-pass-2026")
@@ -511,8 +511,9 @@ class Generator:
         }
 
     def customers(self, plan: Plan, phones: PhoneKeys) -> None:
-        from guanxi.core.search import pinyin_keys, search_text
-        from guanxi.customers.demo import (
+        from guanxi.core.text.keys import customer_search_keys
+        from guanxi.core.text.pinyin import pinyin_keys
+        from guanxi.demo.words import (
             CITIES,
             DISTRICTS,
             FREE_MAIL,
@@ -524,7 +525,6 @@ class Generator:
             local_number,
             mobile,
         )
-        from guanxi.customers.keys import stored_name_key
 
         rng = random.Random(SEED + 1)
         sizes, size_cum = _cum(SIZE_WEIGHTS)
@@ -537,7 +537,7 @@ class Generator:
                 kind = plan.kind_values[plan.kind[i]]
                 province, city, area, _w, _r = CITIES[plan.city[i]]
                 name, industry = customer_name(rng, kind, city)
-                full, initials = pinyin_keys(name)
+                full, initials = pinyin_keys(name)  # the e-mail and domain are made of it
                 if kind == "individual":
                     digits = mobile(rng)
                     phone, phone_key = (
@@ -556,6 +556,7 @@ class Generator:
                     email = f"info@{domain}"
                     website = f"https://www.{domain}"
                     size = rng.choices(sizes, cum_weights=size_cum)[0]
+                keys = customer_search_keys(name, email)
                 created = plan.created(cid)
                 created_s = ts(created)
                 status = plan.status_values[plan.status[i]]
@@ -577,6 +578,8 @@ class Generator:
                         size,
                         province,
                         city,
+                        "",
+                        "",
                         address,
                         source,
                         owner,
@@ -589,11 +592,14 @@ class Generator:
                         website,
                         "",
                         "{}",
-                        search_text(name, email),
-                        full[:200],
-                        initials[:100],
-                        stored_name_key(name),
+                        keys.search_text,
+                        keys.name_pinyin,
+                        keys.name_initials,
+                        keys.name_key,
                         None,
+                        "",  # duplicate_note
+                        None,  # deleted_at: not in the recycle bin
+                        None,  # deleted_by_id
                     )
                 )
                 changes = {
@@ -634,8 +640,8 @@ class Generator:
             self.db.write("core_auditentry", AUDIT_COLS, audits)
 
     def contacts(self, plan: Plan, phones: PhoneKeys) -> None:
-        from guanxi.core.search import pinyin_keys
-        from guanxi.customers.demo import TITLES, format_mobile, mobile, person_name
+        from guanxi.core.text.pinyin import pinyin_keys
+        from guanxi.demo.words import TITLES, format_mobile, mobile, person_name
 
         rng = random.Random(SEED + 2)
         pinyin_cache: dict[str, str] = {}
@@ -683,6 +689,7 @@ class Generator:
                             created_s if consent else None,
                             j == 0,
                             "",
+                            "",  # duplicate_note
                         )
                     )
             self.db.write("customers_contact", CONTACT_COLS, rows)
@@ -782,7 +789,7 @@ class Generator:
                                 f"订单 {number}，金额 ¥{total / 100:,.2f}",
                                 "；".join(body),
                                 None,
-                                "customers.order",
+                                "orders.order",
                                 str(oid),
                                 f'{{"total": "{_money(total)}"}}',
                                 stamp,
@@ -794,8 +801,8 @@ class Generator:
             self.db.write("customers_timelineentry", TIMELINE_COLS, entries)
 
     def communications(self, plan: Plan, ref: dict[str, Any]) -> None:
-        from guanxi.customers.demo import CHANNEL_WEIGHTS, SUMMARIES
         from guanxi.customers.models import Channel, Direction
+        from guanxi.demo.words import CHANNEL_WEIGHTS, SUMMARIES
 
         rng = random.Random(SEED + 4)
         channels, channel_cum = _cum(CHANNEL_WEIGHTS)
@@ -870,7 +877,7 @@ class Generator:
             self.db.write("customers_timelineentry", TIMELINE_COLS, entries)
 
     def preferences_and_tags(self, plan: Plan, ref: dict[str, Any]) -> None:
-        from guanxi.customers.demo import PREFERENCES
+        from guanxi.demo.words import PREFERENCES
 
         rng = random.Random(SEED + 5)
         options = [
@@ -918,7 +925,17 @@ BIG_TABLES = [
     "customers_preference",
     "customers_customer_tags",
     "core_auditentry",
+    # the projects phase (bench.projects_data)
+    "projects_task",
+    "projects_tasklink",
 ]
+
+
+def _projects(scale: Scale, plan: Plan) -> None:
+    from bench.projects_data import customers_of, generate
+
+    counts = generate(scale.name, customers_of(scale.name, plan), TODAY)
+    log("projects: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
 
 
 def run_phase(name: str, fn: Callable[[], None], loader: Loader, done: list[str]) -> None:
@@ -954,7 +971,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     recorded = state_get("scale")
     if recorded and recorded != scale.name:
         raise SystemExit(f"this database holds the {recorded!r} data set; use another database")
-    if state_get("complete"):
+    # A set completed before the projects phase existed gains its projects on a re-run.
+    if state_get("complete") and "projects" in state_get("phases", []):
         log(
             f"{scale.name} data set already complete "
             f"(generated in {state_get('generate_s')} s); nothing to do"
@@ -984,6 +1002,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("orders", lambda: gen.orders(plan, ref)),
         ("communications", lambda: gen.communications(plan, ref)),
         ("preferences_and_tags", lambda: gen.preferences_and_tags(plan, ref)),
+        ("projects", lambda: _projects(scale, plan)),
     ]
     for name, fn in phases:
         run_phase(name, fn, loader, done)

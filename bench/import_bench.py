@@ -33,7 +33,7 @@ PG_BASE = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1")
 
 def generate(rows: int, seed: int = 7) -> tuple[Path, Path]:
     """The CSV and XLSX files of ``rows`` customers (cached by size)."""
-    from guanxi.customers import demo
+    from guanxi.demo.words import CITIES, brand
 
     OUT.mkdir(parents=True, exist_ok=True)
     csv_path, xlsx_path = OUT / f"customers-{rows}.csv", OUT / f"customers-{rows}.xlsx"
@@ -60,14 +60,14 @@ def generate(rows: int, seed: int = 7) -> tuple[Path, Path]:
         for i in range(rows):
             if i > 100 and rng.random() < 0.05:  # an earlier customer again
                 j = rng.randrange(i)
-                row = [f"{demo.brand(random.Random(j))}{j}科技", "", "", "", "", "", "活跃", "", ""]
+                row = [f"{brand(random.Random(j))}{j}科技", "", "", "", "", "", "活跃", "", ""]
             else:
-                province, city, _area, _w, _r = rng.choice(demo.CITIES)
+                province, city, _area, _w, _r = rng.choice(CITIES)
                 mobile = f"1{rng.choice('3456789')}{rng.randrange(10**9):09d}"
                 email = f"c{i}@example.com" if rng.random() < 0.6 else ""
                 if rng.random() < 0.002:
                     email = "broken@@example"
-                name = f"{demo.brand(random.Random(i))}{i}科技有限公司"
+                name = f"{brand(random.Random(i))}{i}科技有限公司"
                 row = [
                     name,
                     rng.choice(kinds),
@@ -128,8 +128,8 @@ def child_import(path: str) -> None:
     import django
 
     django.setup()
-    from guanxi.customers.importing.pipeline import import_execute
-    from guanxi.customers.importing.services import import_local_file
+    from guanxi.imports.pipeline import import_execute
+    from guanxi.imports.services import import_local_file
 
     started, cpu = time.perf_counter(), time.process_time()
     run, _ = import_local_file(actor=None, kind="customers", path=path)
@@ -165,10 +165,10 @@ def child_into(path: str) -> None:
     import django
 
     django.setup()
-    from guanxi.customers.importing.pipeline import import_execute
-    from guanxi.customers.importing.services import import_local_file
-    from guanxi.customers.importing.undo import import_undo
     from guanxi.customers.models import Customer
+    from guanxi.imports.pipeline import import_execute
+    from guanxi.imports.services import import_local_file
+    from guanxi.imports.undo import import_undo
 
     existing = Customer.objects.count()
     started = time.perf_counter()
@@ -201,8 +201,8 @@ def child_export() -> None:
 
     django.setup()
     from guanxi.accounts.models import Role, User
-    from guanxi.core.spreadsheet_export import write_csv
-    from guanxi.customers.exporting import export_headers, export_queryset, export_rows
+    from guanxi.core.io.spreadsheet_export import write_csv
+    from guanxi.imports.exporting import export_headers, export_queryset, export_rows
 
     admin, _ = User.objects.get_or_create(username="bench_export", defaults={"role": Role.ADMIN})
     started = time.perf_counter()

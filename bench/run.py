@@ -121,8 +121,8 @@ class Bench:
 def search_terms(rng: random.Random, n: int) -> list[tuple[str, str]]:
     """(kind, query) drawn from the data: a Chinese name fragment, pinyin initials, full
     pinyin, and a contact's mobile typed in another format."""
-    from guanxi.customers.demo import format_mobile
     from guanxi.customers.models import Contact, Customer
+    from guanxi.demo.words import format_mobile
 
     top = Customer.objects.order_by("-id").values_list("id", flat=True).first() or 1
     out: list[tuple[str, str]] = []

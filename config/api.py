@@ -7,7 +7,10 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.http import Http404, HttpRequest, HttpResponse
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -15,8 +18,11 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import APIKeyHeader, HttpBearer, django_auth
 
 from guanxi.accounts.services import token_authenticate
+from guanxi.core.api.bases import document_errors
+from guanxi.core.api.docs import LocalSwagger
 from guanxi.core.audit import audit_source
 from guanxi.core.errors import DomainError
+from guanxi.core.messages import pydantic_message
 from guanxi.core.models import AuditSource
 
 
@@ -50,6 +56,7 @@ api = NinjaAPI(
     version="1",
     urls_namespace="api",
     auth=[TokenAuth(), SessionAuth()],
+    docs=LocalSwagger(),
     docs_url="/docs",
     openapi_url="/openapi.json",
     description=(
@@ -94,7 +101,7 @@ api.add_decorator(_as_api_source, mode="view")
 @api.exception_handler(NinjaValidationError)
 def _validation(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     errors = [
-        {"field": _field_from_loc(list(err.get("loc", []))), "message": err.get("msg", "")}
+        {"field": _field_from_loc(list(err.get("loc", []))), "message": pydantic_message(err)}
         for err in exc.errors
     ]
     message = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
@@ -126,20 +133,67 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     )
 
 
+@api.exception_handler(RequestDataTooBig)
+def _too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return api.create_response(
+        request,
+        {
+            "code": "too_large",
+            "message": _("请求体过大（上限 %(size)s）。")
+            % {"size": filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)},
+        },
+        status=413,
+    )
+
+
+@api.exception_handler(SuspiciousOperation)
+def _suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
+    # Django answers these with an HTML 400 page; an API client gets JSON like every error.
+    return api.create_response(request, {"code": "invalid", "message": _("请求无效。")}, status=400)
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return api.create_response(
+        request, {"code": "not_found", "message": _("记录不存在。")}, status=404
+    )
+
+
 def _register_routers() -> None:
     from guanxi.accounts.api import router as accounts_router
     from guanxi.analytics.api import router as analytics_router
-    from guanxi.core.api import router as jobs_router
+    from guanxi.approvals.api import router as approvals_router
+    from guanxi.attachments.api import router as attachments_router
+    from guanxi.contracts.api import router as contracts_router
+    from guanxi.core.api.jobs import router as jobs_router
     from guanxi.customers.api import router as customers_router
-    from guanxi.customers.dedup_api import router as dedup_router
-    from guanxi.customers.import_api import router as import_export_router
+    from guanxi.customers.duplicates.api import router as duplicates_router
+    from guanxi.imports.api import router as import_export_router
+    from guanxi.notifications.api import router as notifications_router
+    from guanxi.orders.api import router as orders_router
+    from guanxi.portal.api import router as portal_router
+    from guanxi.projects.api import router as projects_router
+    from guanxi.sales.api import router as sales_router
+    from guanxi.service.api import router as service_router
+    from guanxi.webhooks.api import router as webhooks_router
 
     api.add_router("/accounts", accounts_router)
     api.add_router("/analytics", analytics_router)
     api.add_router("/jobs", jobs_router)
     api.add_router("/", customers_router)
-    api.add_router("/", dedup_router)
+    api.add_router("/", duplicates_router)
+    api.add_router("/", orders_router)
+    api.add_router("/sales", sales_router)
+    api.add_router("/service", service_router)
     api.add_router("/", import_export_router)
+    api.add_router("/", notifications_router)
+    api.add_router("/webhooks", webhooks_router)
+    api.add_router("/", attachments_router)
+    api.add_router("/approvals", approvals_router)
+    api.add_router("/contracts", contracts_router)
+    api.add_router("/projects", projects_router)
+    api.add_router("/portal", portal_router)
 
 
 _register_routers()
+document_errors(api)

@@ -1,7 +1,9 @@
 """Guanxi settings: one module, driven by the environment.
 
 Defaults give a zero-setup SQLite install under ``var/``; production sets
-``DATABASE_URL`` (PostgreSQL), ``SECRET_KEY``, ``ALLOWED_HOSTS`` and ``DEBUG=0``.
+``DATABASE_URL`` (PostgreSQL), ``SECRET_KEY``, ``ALLOWED_HOSTS`` and the HTTPS settings
+(docs/operations.md). ``DEBUG`` is off unless the environment turns it on (``make run``
+does; the test run does too).
 """
 
 from __future__ import annotations
@@ -42,7 +44,8 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
-DEBUG = _env_bool("DEBUG", True)
+# Off when unset: a production start that forgets the variable must not serve tracebacks.
+DEBUG = _env_bool("DEBUG", TESTING)
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
@@ -55,16 +58,33 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "template_partials",
+    "django_htmx",
     "django_tasks",
     "django_tasks_db",
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "guanxi.core",
     "guanxi.accounts",
+    "guanxi.notifications",
+    "guanxi.webhooks",
+    "guanxi.attachments",
+    "guanxi.approvals",
     "guanxi.customers",
+    "guanxi.orders",
+    "guanxi.imports",
     "guanxi.analytics",
+    "guanxi.sales",
+    "guanxi.service",
+    "guanxi.contracts",
+    "guanxi.projects",
+    "guanxi.portal",
+    "guanxi.demo",
 ]
+if TESTING and "pytest" in sys.modules:
+    # A document model for the approval engine's tests (no feature app registers one yet).
+    INSTALLED_APPS.append("guanxi.approvals.tests.docapp")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -75,7 +95,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "guanxi.accounts.twofactor.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -94,6 +116,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "guanxi.core.navigation.navigation",
             ],
         },
     },
@@ -126,12 +149,17 @@ AUTH_USER_MODEL = "accounts.User"
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend loading the role's scope levels with the user (accounts.permissions)
+    "guanxi.accounts.backends.ScopedModelBackend",
 ]
 AXES_FAILURE_LIMIT = 10
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_ENABLED = not TESTING
 AXES_RESET_ON_SUCCESS = True
+# Lock the (account, address) pair, not the address: one office NAT or reverse proxy puts
+# every user behind the same IP, and ten wrong passwords for one must not lock the rest.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_CALLABLE = "guanxi.accounts.security.lockout_response"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -143,7 +171,11 @@ if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "customers:list"
+LOGIN_REDIRECT_URL = "home"  # the landing page of the user's role (core.navigation)
+# Two-factor sign-in (docs/operations.md, "Two-factor sign-in"): administrators must enrol
+# an authenticator before they can use the site when this is on.
+GUANXI_2FA_REQUIRED_FOR_ADMINS = _env_bool("GUANXI_2FA_REQUIRED_FOR_ADMINS", False)
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Guanxi")
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 LANGUAGE_CODE = "zh-hans"
@@ -180,6 +212,39 @@ TASKS = {
     }
 }
 
+# Webhook receivers must be public addresses (SSRF guard); these networks are allowed too
+# (comma-separated CIDRs, e.g. "10.0.0.0/8" for an intranet receiver). Tests use 127.0.0.1.
+WEBHOOKS_ALLOWED_NETWORKS = os.environ.get(
+    "WEBHOOKS_ALLOWED_NETWORKS", "127.0.0.0/8" if TESTING else ""
+)
+
+# Mail out (notifications, digests): Django's SMTP backend by default; EMAIL_BACKEND
+# switches it (e.g. django.core.mail.backends.console.EmailBackend in development).
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Guanxi <noreply@localhost>")
+EMAIL_SUBJECT_PREFIX = os.environ.get("EMAIL_SUBJECT_PREFIX", "[关系] ")
+# Links in e-mails and IM messages are absolute: the site's address as users reach it.
+GUANXI_BASE_URL = os.environ.get("GUANXI_BASE_URL", "http://127.0.0.1:8000")
+# Project cost entries above this amount (CNY) go through the "project_cost" approval
+# flow; those at or below it are approved when submitted.
+GUANXI_COST_APPROVAL_LIMIT = os.environ.get("GUANXI_COST_APPROVAL_LIMIT", "5000")
+# Group robots (企业微信/钉钉/飞书) may post only to their platform's host (SSRF guard);
+# extra hosts here (comma-separated, e.g. a proxy). Tests use 127.0.0.1.
+NOTIFICATIONS_ROBOT_EXTRA_HOSTS = [
+    h
+    for h in os.environ.get(
+        "NOTIFICATIONS_ROBOT_EXTRA_HOSTS", "127.0.0.1" if TESTING else ""
+    ).split(",")
+    if h
+]
+
 CACHES = {
     "default": (
         {
@@ -192,8 +257,16 @@ CACHES = {
 }
 
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = _env_bool("CSRF_COOKIE_SECURE", not DEBUG)
+# HTTPS (docs/operations.md, "Production environment"): redirect, HSTS, and the header of
+# a TLS-terminating reverse proxy that tells Django the request came in over HTTPS.
+SECURE_SSL_REDIRECT = _env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = _env_bool("SECURE_HSTS_PRELOAD", False)
+if _env_bool("SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 

@@ -17,7 +17,8 @@ class MeOut(Schema):
     username: str
     display_name: str
     role: str
-    team_id: int | None
+    team_id: int | None = Field(..., description="The user's department (部门); ADR 0003.")
+    manager_id: int | None = Field(..., description="The user's direct manager (直属上级).")
     language: str
 
 
@@ -41,7 +42,7 @@ class TokenCreatedOut(TokenOut):
 
 
 def _staff(request: HttpRequest):  # type: ignore[no-untyped-def]
-    from guanxi.accounts.scope import is_staff_actor
+    from guanxi.accounts.permissions import is_staff_actor
 
     if not is_staff_actor(request.user):
         raise PermissionDenied("portal users have no access to the staff API")

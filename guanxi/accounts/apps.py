@@ -8,6 +8,12 @@ class AccountsConfig(AppConfig):
     verbose_name = _("账户")
 
     def ready(self) -> None:
-        from guanxi.accounts import security
+        from guanxi.accounts import references, security
 
         security.connect()
+        from django.contrib.auth.signals import user_logged_in
+
+        from guanxi.accounts.twofactor.middleware import on_login
+
+        user_logged_in.connect(on_login, dispatch_uid="gx-2fa-login")
+        references.register()

@@ -10,7 +10,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponseBase
 
-from guanxi.accounts.scope import is_staff_actor
+from guanxi.accounts.permissions import is_staff_actor
 from guanxi.core.errors import NotFound, PermissionDenied
 
 View = Callable[..., HttpResponseBase]

@@ -16,13 +16,36 @@ class Role(models.TextChoices):
     PORTAL = "portal", _("客户门户用户")
 
 
+class ScopeLevel(models.TextChoices):
+    """How far a role reaches into records (customers, and later opportunities, tickets,
+    projects), as Chinese CRMs name it. The rules live in ``accounts.permissions``."""
+
+    NONE = "none", _("无")
+    OWN = "own", _("本人")
+    SUBORDINATES = "subordinates", _("本人及下属")
+    DEPARTMENT = "department", _("本部门")
+    DEPARTMENT_TREE = "department_tree", _("本部门及下属部门")
+    ALL = "all", _("全部")
+
+
 class Team(models.Model):
+    """A department (部门), a node of the organisation tree. Named ``Team`` in code, the
+    database and the API — see docs/adr/0003-departments-keep-the-team-name.md."""
+
     name = models.CharField(_("名称"), max_length=100, unique=True)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("上级部门"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:
-        verbose_name = _("团队")
-        verbose_name_plural = _("团队")
+        verbose_name = _("部门")
+        verbose_name_plural = _("部门")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -41,11 +64,21 @@ class User(AbstractUser):
     )
     team = models.ForeignKey(
         Team,
-        verbose_name=_("团队"),
+        verbose_name=_("部门"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="members",
+    )
+    # The direct manager (直属上级): 本人及下属 reaches every user whose manager chain
+    # leads to the actor.
+    manager = models.ForeignKey(
+        "self",
+        verbose_name=_("直属上级"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reports",
     )
     display_name = models.CharField(_("显示名"), max_length=100, blank=True)
     phone = models.CharField(_("电话"), max_length=40, blank=True)
@@ -69,6 +102,29 @@ class User(AbstractUser):
         return self.is_active and self.role != Role.PORTAL
 
 
+class RoleScope(models.Model):
+    """How far one role reads and writes records (``accounts.permissions``); admin-editable.
+    Seeded by migration 0003 with the rules of before; a role without a row has the
+    defaults of ``permissions.DEFAULT_ROLE_SCOPES`` (the same)."""
+
+    role = models.CharField(_("角色"), max_length=20, choices=Role.choices, unique=True)
+    read_level = models.CharField(
+        _("查看范围"), max_length=20, choices=ScopeLevel.choices, default=ScopeLevel.NONE
+    )
+    write_level = models.CharField(
+        _("修改范围"), max_length=20, choices=ScopeLevel.choices, default=ScopeLevel.NONE
+    )
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("角色数据范围")
+        verbose_name_plural = _("角色数据范围")
+        ordering = ["role"]
+
+    def __str__(self) -> str:
+        return str(self.get_role_display())
+
+
 class ApiToken(models.Model):
     """A personal API token. Only a SHA-256 hash is stored; the token is shown once."""
 
@@ -90,3 +146,30 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class OwnedRecord(models.Model):
+    """A record with a 负责人 (``owner``) and the department it belongs to (``team``): what
+    the scope levels (本人 … 本部门及下属) filter on. Abstract, so each model keeps its own
+    table and columns; the fields are the ones sales' opportunities and leads declared
+    each for itself (same names, options and ``related_name``: no migration)."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("负责人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    team = models.ForeignKey(
+        "accounts.Team",
+        verbose_name=_("部门"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        abstract = True

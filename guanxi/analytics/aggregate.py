@@ -25,7 +25,8 @@ from django.db import connection
 from django.utils import timezone
 
 from guanxi.analytics.compute import value
-from guanxi.customers.models import OrderStatus
+from guanxi.customers.models import Customer
+from guanxi.orders.models import OrderStatus
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -206,6 +207,18 @@ def customer_measures(*, as_of: dt.date) -> Measures:
     )
 
 
+def customer_ids() -> IntArray:
+    """Every customer's id, ascending."""
+    table = Customer._meta.db_table
+    sql = f"SELECT id FROM {table}"  # noqa: S608 - constant
+    dtype = np.dtype([("id", "i8")])
+    if connection.vendor == "postgresql":
+        rows = _copy_out_postgresql(sql, {}, dtype)
+    else:
+        rows = _stream(sql, {}, dtype)
+    return np.sort(rows["id"])
+
+
 # --- F7 cohorts from the activity masks ------------------------------------------------
 
 
@@ -226,21 +239,135 @@ def purchase_rows(
     return index, period
 
 
+# A month of this many days turns a churn window in days into whole months.
+DAYS_PER_MONTH = 30.4375
+# The churn window when nobody has a purchase cycle yet (no repeat buyer at all).
+FALLBACK_WINDOW_DAYS = 365.0
+
+
+def is_month_complete(day: dt.date) -> bool:
+    """Whether ``day`` is the last day of its month (the as-of month is then complete)."""
+    return (day + dt.timedelta(days=1)).month != day.month
+
+
+def churn_windows(
+    average_cycle_days: FloatArray, factor: float, reference_cycle_days: float | None
+) -> IntArray:
+    """Each customer's churn window in whole months (at least 1): ``factor`` times the
+    customer's own average purchase cycle, or times ``reference_cycle_days`` (the median
+    cycle of the repeat buyers) for a customer with one purchase day; without any cycle,
+    ``FALLBACK_WINDOW_DAYS``. Rounded up: a customer is never called lost before the
+    window has fully passed."""
+    cycle = np.asarray(average_cycle_days, dtype=np.float64)
+    reference = (
+        reference_cycle_days
+        if reference_cycle_days is not None and math.isfinite(reference_cycle_days)
+        else None
+    )
+    days = np.where(
+        np.isnan(cycle),
+        factor * reference if reference is not None else FALLBACK_WINDOW_DAYS,
+        factor * cycle,
+    )
+    months = np.ceil(np.maximum(days, 0.0) / DAYS_PER_MONTH - 1e-9).astype(np.int64)
+    result: IntArray = np.maximum(months, 1)
+    return result
+
+
+def _last_purchase_month(activity_mask: IntArray, end_month: int, month: int) -> IntArray:
+    """Each customer's latest purchase month on or before ``month`` (a very old month when
+    the mask holds none: bought before the 63 months it covers, or not yet acquired)."""
+    shift = end_month - month
+    upto = activity_mask >> shift if shift < MASK_MONTHS else np.zeros_like(activity_mask)
+    lowest = upto & -upto  # the lowest set bit: the latest month with a purchase
+    with np.errstate(divide="ignore"):
+        back = np.log2(np.where(lowest > 0, lowest, 1).astype(np.float64)).astype(np.int64)
+    never = np.iinfo(np.int64).min // 2
+    latest: IntArray = np.where(lowest > 0, month - back, never).astype(np.int64)
+    return latest
+
+
+def churn_by_month(
+    cohort_month: IntArray,
+    activity_mask: IntArray,
+    window_months: IntArray,
+    end_month: int,
+    last_month: int,
+    months: int,
+) -> list[dict[str, Any]]:
+    """Monthly churn for the ``months`` months up to ``last_month`` (the last complete
+    month), docs/analytics.md "Churn". A customer is *lost* at the end of month q when it
+    was acquired by then and has bought nothing for its window: q - last purchase month >=
+    window. ``active``(p) = acquired and not lost at the end of p - 1; ``churned``(p) = those
+    of them lost at the end of p; churn = churned / active."""
+    periods = []
+    previous_lost: npt.NDArray[np.bool_] | None = None
+    previous_acquired: npt.NDArray[np.bool_] | None = None
+    for q in range(last_month - months, last_month + 1):
+        acquired = cohort_month <= q
+        latest = _last_purchase_month(activity_mask, end_month, q)
+        lost = acquired & (q - latest >= window_months)
+        if previous_lost is not None and previous_acquired is not None:
+            base = previous_acquired & ~previous_lost
+            active = int(np.count_nonzero(base))
+            churned = int(np.count_nonzero(base & lost))
+            churn = round(churned / active, 4) if active else None
+            periods.append(
+                {
+                    "month": _month_label(q),
+                    "active": active,
+                    "churned": churned,
+                    "churn": churn,
+                    "retention": None if churn is None else round(1.0 - churn, 4),
+                }
+            )
+        previous_lost, previous_acquired = lost, acquired
+    return periods
+
+
 def retention_summary(
-    cohort_month: IntArray, activity_mask: IntArray, end_month: int, months: int = 12
+    cohort_month: IntArray,
+    activity_mask: IntArray,
+    end_month: int,
+    months: int = 12,
+    *,
+    window_months: IntArray | None = None,
+    month_complete: bool = True,
+    reference_cycle_days: float | None = None,
 ) -> dict[str, Any]:
-    """F7 for the last ``months`` cohorts: cohort sizes and retention by month of age, and
-    the month-on-month retention and churn rates, as plain JSON."""
-    first = end_month - months + 1
-    # Only the window matters (and the month before it, for the first period rate): keep
-    # those bits, and the customers with a purchase in them; each keeps its cohort month, so
-    # customers acquired before the window stay out of the window's cohorts.
-    window = activity_mask & ((1 << min(months + 1, MASK_MONTHS)) - 1)
-    keep = window != 0
+    """F7 for the last ``months`` complete months, as plain JSON: cohort sizes and
+    retention by month of age, and the monthly churn rate (``churn_by_month``; with no
+    ``window_months``, a window of one month). An incomplete as-of month
+    (``month_complete`` false) is left out of both and named in ``incomplete_month``: a
+    month two days old would otherwise show almost everyone as lost and a retention of
+    about 0 % for the newest cells."""
+    last = end_month if month_complete else end_month - 1
+    first = last - months + 1
+    result: dict[str, Any] = {
+        "cohorts": [],
+        "periods": [],
+        "end_month": _month_label(last),
+        "incomplete_month": None if month_complete else _month_label(end_month),
+        "reference_cycle_days": reference_cycle_days,
+    }
+    if len(cohort_month) == 0:
+        return result
+    windows = (
+        np.ones(len(cohort_month), dtype=np.int64)
+        if window_months is None
+        else np.asarray(window_months, dtype=np.int64)
+    )
+    result["periods"] = churn_by_month(
+        cohort_month, activity_mask, windows, end_month, last, months
+    )
+    # The cohorts of the window, their purchases up to the last complete month.
+    keep = (cohort_month >= first) & (cohort_month <= last)
     if not np.any(keep):
-        return {"cohorts": [], "periods": [], "end_month": _month_label(end_month)}
-    index, period = purchase_rows(cohort_month[keep], window[keep], end_month)
-    table = value.cohort_retention(index, period, end_period=end_month)
+        return result
+    drop = end_month - last  # bits of the incomplete month (0 or 1 of them)
+    masks = (activity_mask[keep] >> drop) << drop
+    index, period = purchase_rows(cohort_month[keep], masks, end_month)
+    table = value.cohort_retention(index, period, end_period=last)
     cohorts = []
     for row, cohort in enumerate(table.cohorts.tolist()):
         if cohort < first:
@@ -253,16 +380,8 @@ def retention_summary(
                 "retention": [None if math.isnan(v) else round(float(v), 4) for v in ages],
             }
         )
-    periods = [
-        {
-            "month": _month_label(int(p)),
-            "retention": None if math.isnan(ret) else round(float(ret), 4),
-            "churn": None if math.isnan(ret) else round(1.0 - float(ret), 4),
-        }
-        for p, ret in zip(table.periods.tolist(), table.period_retention.tolist(), strict=True)
-        if p >= first
-    ]
-    return {"cohorts": cohorts, "periods": periods, "end_month": _month_label(end_month)}
+    result["cohorts"] = cohorts
+    return result
 
 
 def _month_label(month: int) -> str:

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Path, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
-from guanxi.accounts import scope
+from guanxi.accounts import permissions
 from guanxi.analytics import selectors, services
 from guanxi.analytics.models import (
     AmountBand,
@@ -31,9 +31,10 @@ from guanxi.analytics.models import (
     RFMSegment,
     SegmentMap,
 )
+from guanxi.core.api.bases import MAX_ID, MAX_OFFSET, DecimalOut, PageIn, PageOut
+from guanxi.core.api.errors import errors
+from guanxi.core.db.paging import Page
 from guanxi.core.errors import NotFound, PermissionDenied
-from guanxi.customers.schemas import MAX_ID, MAX_OFFSET, DecimalOut, PageIn, PageOut
-from guanxi.customers.selectors import Page
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -43,7 +44,7 @@ router = Router(tags=["analytics"])
 def _staff_only(view: F) -> F:
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-        if not scope.is_staff_actor(request.user):
+        if not permissions.is_staff_actor(request.user):
             raise PermissionDenied(_("客户门户用户无权使用员工端 API。"))
         return view(request, *args, **kwargs)
 
@@ -114,7 +115,14 @@ class CustomerValueOut(Schema):
     rfm_segment_label: str
     revenue_rank: int
     key_account: bool
-    p_alive: float | None
+    p_alive: float | None = Field(
+        ..., description="Null when the model could not be fitted or history_insufficient."
+    )
+    history_insufficient: bool = Field(
+        ...,
+        description="One purchase day only: BG/NBD has no evidence about drop-out yet "
+        "(it would say P(alive) = 1), so p_alive is null (历史不足).",
+    )
     churn_risk: float | None
     expected_purchases: float | None
     expected_spend: DecimalOut | None
@@ -130,6 +138,10 @@ class CustomerValueOut(Schema):
         return obj.purchases - 1
 
     @staticmethod
+    def resolve_history_insufficient(obj: CustomerValue) -> bool:
+        return obj.history_insufficient
+
+    @staticmethod
     def resolve_value_class_label(obj: CustomerValue) -> str:
         return str(obj.get_value_class_display())
 
@@ -139,6 +151,10 @@ class CustomerValueOut(Schema):
 
 
 class RunOut(Schema):
+    """A recompute. Its totals (customers … retention, message) are the reader's: over
+    every customer for a reader who sees them all, else over the reader's own customers
+    (``scoped``: true) for the latest run and null for older runs."""
+
     id: int
     status: str
     as_of: dt.date | None
@@ -147,16 +163,17 @@ class RunOut(Schema):
     duration_s: float | None
     job_id: uuid.UUID | None
     parameters: dict[str, Any]
-    customers: int
-    orders: int
-    revenue: DecimalOut
+    scoped: bool = Field(..., description="The totals are within the reader's scope.")
+    customers: int | None = Field(..., description="Customers with purchases (in scope).")
+    orders: int | None
+    revenue: DecimalOut | None
     bgnbd: dict[str, float] | None
     gamma_gamma: dict[str, float] | None
     prediction_message: str
     thresholds: dict[str, Any]
-    class_counts: dict[str, int]
+    class_counts: dict[str, int] | None
     pareto_top_share: float | None
-    key_accounts: int
+    key_accounts: int | None
     retention: dict[str, Any]
     timings: dict[str, float]
     has_snapshot: bool
@@ -373,15 +390,15 @@ def recompute(request: HttpRequest) -> Status[Any]:
 
 @router.get("/runs", response=list[RunOut])
 def run_list(request: HttpRequest) -> Any:
-    return selectors.runs(actor=request.user)
+    return selectors.run_list_views(actor=request.user)
 
 
-@router.get("/runs/latest", response=RunOut)
+@router.get("/runs/latest", response={200: RunOut, **errors(404)})
 def run_latest(request: HttpRequest) -> Any:
     run = selectors.latest_run(actor=request.user)
     if run is None:
         raise NotFound(_("还没有完成的客户价值计算。"))
-    return run
+    return selectors.run_view(actor=request.user, run=run, latest=run)
 
 
 @router.get("/customers/{customer_id}", response=CustomerValueOut)

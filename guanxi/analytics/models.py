@@ -245,13 +245,21 @@ class AnalyticsRun(models.Model):
 class CustomerValue(models.Model):
     """What one customer is worth, as of the last recompute. Only customers with at least
     one confirmed order have a row. A purchase is a purchase *day*: orders on the same day
-    count once (docs/analytics.md)."""
+    count once (docs/analytics.md). Every recompute deletes all rows and writes them anew
+    in one transaction (``store.values_replace``, ADR 0004).
+
+    The link to the customer has no database constraint: its check would cost an index
+    probe and a row lock on the customer for each of a million rows at every recompute
+    (4–12 s measured). The recompute writes only customers it found orders for and, in the
+    same transaction, removes rows whose customer was deleted meanwhile; deleting or
+    merging a customer removes its row (``on_delete``)."""
 
     customer = models.OneToOneField(
         "customers.Customer",
         verbose_name=_("客户"),
         primary_key=True,
         on_delete=models.CASCADE,
+        db_constraint=False,
         related_name="value",
     )
     orders = models.PositiveIntegerField(_("订单数"))
@@ -277,6 +285,10 @@ class CustomerValue(models.Model):
     rfm_fm = models.PositiveSmallIntegerField("FM")
     rfm_segment = models.CharField(_("RFM 细分"), max_length=20, choices=RFMSegment.choices)
     revenue_rank = models.PositiveIntegerField(_("收入排名"))
+    # Position in the value lists' default order, "CLV high to low, customers without a CLV
+    # last, then by customer": an integer index is portable and cheaper to fill than one
+    # on the amount (ADR 0004).
+    clv_rank = models.PositiveIntegerField(_("CLV 排名"), default=0)
     key_account = models.BooleanField(_("大客户"), default=False)
     p_alive = models.FloatField(_("活跃概率"), null=True, blank=True)
     expected_purchases = models.FloatField(_("预测购买次数"), null=True, blank=True)
@@ -299,19 +311,26 @@ class CustomerValue(models.Model):
     class Meta:
         verbose_name = _("客户价值")
         verbose_name_plural = _("客户价值")
-        # Only what the whole-company lists sort or filter by: each index costs a sort of
-        # every row at each recompute. Scoped lists (an account manager's, a team's) find
-        # their rows through the customer's owner/team indexes and sort in memory.
+        # Only what the pages sort or filter by: every recompute inserts each row into
+        # each index, about 1–4 s per index per 600,000 rows (ADR 0004). The customer
+        # list filters by class; the value lists' default order is the CLV rank; the
+        # dashboard's key-account and churn lists and the revenue sorts use the revenue
+        # rank. Scoped lists (an account manager's, a team's) find their rows through the
+        # customer's owner/team indexes.
         indexes = [
             models.Index(fields=["value_class", "cycle_band", "amount_band"], name="cv_class_idx"),
-            models.Index(fields=["clv"], name="cv_clv_idx"),
-            models.Index(fields=["p_alive"], name="cv_p_alive_idx"),
-            models.Index(fields=["propensity"], name="cv_propensity_idx"),
+            models.Index(fields=["clv_rank"], name="cv_clv_rank_idx"),
             models.Index(fields=["revenue_rank"], name="cv_rank_idx"),
         ]
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.value_class}"
+
+    @property
+    def history_insufficient(self) -> bool:
+        """One purchase day: no evidence yet on whether the customer is still buying
+        (BG/NBD would say P(alive) = 1), so no P(alive) is shown (历史不足)."""
+        return self.purchases < 2
 
     @property
     def churn_risk(self) -> float | None:
@@ -335,8 +354,14 @@ class ValueSnapshot(models.Model):
     would cost seconds at a million rows; deleting or merging a customer must not scan this
     big table either (its old snapshots simply stop matching anything)."""
 
+    # No index of its own: the unique key (run, customer) starts with it (one index less
+    # to fill with a million rows per recompute).
     run = models.ForeignKey(
-        AnalyticsRun, on_delete=models.CASCADE, db_constraint=False, related_name="snapshots"
+        AnalyticsRun,
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        db_index=False,
+        related_name="snapshots",
     )
     customer = models.ForeignKey(
         "customers.Customer",
@@ -381,3 +406,27 @@ class ValueSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run_id}/{self.customer_id} {self.value_class}"
+
+
+class DashboardAggregate(models.Model):
+    """The dashboard's figures for one reader's scope and filters, as of one run: prepared
+    when a recompute finishes (``services.dashboard_prepare``, one row per distinct scope
+    of the active staff users, unfiltered) so that the first render reads one row instead
+    of scanning every customer value. Codes and numbers only, no labels: one row serves
+    every language. Derived data, replaced with every run (like ``CustomerValue``)."""
+
+    run = models.ForeignKey(AnalyticsRun, on_delete=models.CASCADE, related_name="+")
+    # sha256 of the reader's scope (``selectors.scope_key``) and the filters.
+    key = models.CharField(max_length=64)
+    figures = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("仪表板预计算")
+        verbose_name_plural = _("仪表板预计算")
+        constraints = [
+            models.UniqueConstraint(fields=["run", "key"], name="dashboard_aggregate_run_key_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}/{self.key[:8]}"

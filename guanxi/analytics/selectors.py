@@ -1,4 +1,4 @@
-"""Reads of customer-value results, always scoped by the acting user (``accounts.scope``):
+"""Reads of customer-value results, always scoped by the acting user (``accounts.permissions``):
 an account manager sees their own customers' values, a manager their team's, an admin all.
 Filters (owner, team, region = province) narrow further. The dashboard's figures are
 plain data (dicts and lists) so the UI, the API and the CSV export share them."""
@@ -18,10 +18,10 @@ from django.core.cache import cache
 from django.db.models import Count, F, FilteredRelation, FloatField, Q, QuerySet, Sum
 from django.db.models.functions import Cast
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
-from guanxi.accounts import scope
+from guanxi.accounts import permissions
 from guanxi.analytics import aggregate
 from guanxi.analytics.models import (
     AmountBand,
@@ -29,15 +29,17 @@ from guanxi.analytics.models import (
     AnalyticsSettings,
     CustomerValue,
     CycleBand,
+    DashboardAggregate,
     RFMSegment,
     RunStatus,
     ValueClass,
     ValueSnapshot,
     strategy_for,
 )
+from guanxi.core.db.paging import Page, paginate
 from guanxi.core.errors import NotFound, PermissionDenied, ValidationFailed
+from guanxi.core.limits import parse_id
 from guanxi.customers.models import Customer
-from guanxi.customers.selectors import Page, paginate
 
 CYCLES = (CycleBand.SHORT, CycleBand.MEDIUM, CycleBand.LONG)
 AMOUNTS = (AmountBand.LARGE, AmountBand.MEDIUM, AmountBand.SMALL)  # top row first
@@ -65,7 +67,7 @@ CENT = Decimal("0.01")
 STALE_RUN = dt.timedelta(hours=2)
 
 SORTS: dict[str, tuple[Any, ...]] = {
-    "-clv": (F("clv").desc(nulls_last=True), "customer_id"),
+    "-clv": ("clv_rank",),  # the recompute's position in clv DESC NULLS LAST, customer_id
     "clv": (F("clv").asc(nulls_last=True), "customer_id"),
     "-value": ("-customer_value", "customer_id"),
     "-revenue": ("revenue_rank",),
@@ -123,14 +125,10 @@ def validate_value_filters(raw: Mapping[str, Any]) -> ValueFilters:
         if value in (None, ""):
             return None
         try:
-            number = int(value)
-        except (TypeError, ValueError):
-            errors[name] = _("必须是整数。")
+            return parse_id(value)
+        except ValueError as exc:
+            errors[name] = str(exc)
             return None
-        if number < 1:
-            errors[name] = _("必须是正整数。")
-            return None
-        return number
 
     def _flag(name: str) -> bool | None:
         try:
@@ -173,7 +171,7 @@ def validate_value_filters(raw: Mapping[str, Any]) -> ValueFilters:
 
 
 def _staff(actor: Any) -> None:
-    if not scope.is_staff_actor(actor):
+    if not permissions.is_staff_actor(actor):
         raise PermissionDenied(_("无权查看客户价值分析。"))
 
 
@@ -207,7 +205,7 @@ def _value_q(filters: ValueFilters, prefix: str = "") -> Q:
 def values_queryset(*, actor: Any, filters: ValueFilters) -> QuerySet[CustomerValue]:
     """The customer values ``actor`` may see, narrowed by ``filters`` (unordered)."""
     _staff(actor)
-    qs = scope.scope_by_customer(actor, CustomerValue.objects.all())
+    qs = permissions.scope_by_customer(actor, CustomerValue.objects.all())
     return qs.filter(_customer_q(filters, "customer__") & _value_q(filters))
 
 
@@ -230,7 +228,7 @@ def customer_value_get(*, actor: Any, customer_id: Any) -> CustomerValue:
     except (TypeError, ValueError):
         raise NotFound(_("客户价值不存在。")) from None
     value = (
-        scope.scope_by_customer(actor, CustomerValue.objects.all())
+        permissions.scope_by_customer(actor, CustomerValue.objects.all())
         .select_related("customer")
         .filter(pk=pk)
         .first()
@@ -246,7 +244,7 @@ def settings_current() -> AnalyticsSettings:
 
 
 def settings_get(*, actor: Any) -> AnalyticsSettings:
-    if not scope.can_manage_settings(actor):
+    if not permissions.can_manage_settings(actor):
         raise PermissionDenied(_("只有管理员可以查看和修改分析设置。"))
     return settings_current()
 
@@ -272,7 +270,7 @@ def active_run(*, actor: Any) -> AnalyticsRun | None:
     )
     if run is None or run.job is None:
         return None
-    if not (scope.can_manage_settings(actor) or run.job.created_by_id == actor.pk):
+    if not (permissions.can_manage_settings(actor) or run.job.created_by_id == actor.pk):
         return None
     return run
 
@@ -300,7 +298,7 @@ def _is_everything(actor: Any, filters: ValueFilters) -> bool:
     """The actor sees every customer and asked for no filter: the run's own company-wide
     figures (Pareto curve, cohorts) apply as they are."""
     unfiltered = ValueFilters(sort=filters.sort)
-    return scope.customer_filter(actor) is None and filters == unfiltered
+    return permissions.customer_filter(actor) is None and filters == unfiltered
 
 
 def summary_rows(*, actor: Any, filters: ValueFilters) -> list[dict[str, Any]]:
@@ -314,6 +312,7 @@ def summary_rows(*, actor: Any, filters: ValueFilters) -> list[dict[str, Any]]:
             revenue_sum=Sum("revenue"),
             cost_sum=Sum("cost_to_serve"),
             profit_sum=Sum("profit"),
+            orders_sum=Sum("orders"),
             unprofitable=Count("pk", filter=Q(profit__lt=0)),
         )
         .order_by()
@@ -493,25 +492,32 @@ def pareto_curve(*, actor: Any, filters: ValueFilters, key_limit: int = 20) -> d
 def cohort_table(
     *, actor: Any, filters: ValueFilters, months: int = 12, run: AnalyticsRun | None = None
 ) -> dict[str, Any]:
-    """Cohort retention for the last ``months`` months, from the latest run's activity
-    masks of the customers in scope (``run``: the latest run, if the caller has it)."""
+    """Cohort retention and monthly churn for the last ``months`` complete months, from
+    the latest run's activity masks of the customers in scope (``run``: the latest run, if
+    the caller has it). Churn uses each customer's window (``aggregate.churn_windows``)
+    with the run's dormancy multiple and median cycle."""
     run = run or latest_run(actor=actor)
     if run is None or run.as_of is None:
-        return {"cohorts": [], "periods": [], "end_month": None}
-    if months == 12 and _is_everything(actor, filters) and run.retention:
+        return {"cohorts": [], "periods": [], "end_month": None, "incomplete_month": None}
+    if months == 12 and _is_everything(actor, filters) and "incomplete_month" in run.retention:
         return dict(run.retention)
     months = max(1, min(months, aggregate.MASK_MONTHS - 2))
-    window = (1 << (months + 1)) - 1  # the months shown and the one before them
-    qs = (
-        values_queryset(actor=actor, filters=filters)
-        .annotate(recent=F("activity_mask").bitand(window))
-        .filter(recent__gt=0)
+    rows = list(
+        values_queryset(actor=actor, filters=filters).values_list(
+            "cohort_month", "activity_mask", "average_cycle_days"
+        )
     )
-    rows = np.array(list(qs.values_list("cohort_month", "activity_mask")), dtype=np.int64)
-    end_month = aggregate.month_index(run.as_of)
-    if len(rows) == 0:
-        return aggregate.retention_summary(rows, rows, end_month, months)
-    return aggregate.retention_summary(rows[:, 0], rows[:, 1], end_month, months)
+    cohort_month = np.array([r[0] for r in rows], dtype=np.int64)
+    masks = np.array([r[1] for r in rows], dtype=np.int64)
+    cycles = np.array([np.nan if r[2] is None else r[2] for r in rows], dtype=np.float64)
+    reference = (run.retention or {}).get("reference_cycle_days")
+    factor = float((run.parameters or {}).get("dormant_factor", 3.0))
+    return aggregate.retention_summary(
+        cohort_month, masks, aggregate.month_index(run.as_of), months,
+        window_months=aggregate.churn_windows(cycles, factor, reference),
+        month_complete=aggregate.is_month_complete(run.as_of),
+        reference_cycle_days=reference,
+    )  # fmt: skip
 
 
 # --- movement -----------------------------------------------------------------------------
@@ -579,7 +585,7 @@ def _moved_snapshots(
     carries the previous one's columns when ``old`` is its previous run: one table; any
     other pair is joined through the customer."""
     if new.previous_run_id == old.pk:
-        qs = scope.scope_by_customer(actor, ValueSnapshot.objects.filter(run=new))
+        qs = permissions.scope_by_customer(actor, ValueSnapshot.objects.filter(run=new))
         qs = qs.filter(_customer_q(filters, "customer__")).exclude(previous_class="")
         return (
             qs.exclude(previous_class=F("value_class"))
@@ -594,7 +600,9 @@ def _moved_snapshots(
             )
             .order_by("-revenue", "customer_id")
         )  # fmt: skip
-    base = scope.scope_customers(actor, Customer.objects.all()).filter(_customer_q(filters, ""))
+    base = permissions.scope_customers(actor, Customer.objects.all()).filter(
+        _customer_q(filters, "")
+    )
     joined = base.annotate(
         old=FilteredRelation("value_snapshots", condition=Q(value_snapshots__run_id=old.pk)),
         new=FilteredRelation("value_snapshots", condition=Q(value_snapshots__run_id=new.pk)),
@@ -730,28 +738,76 @@ def propensity_list(*, actor: Any, filters: ValueFilters, limit: int = 20, offse
 # --- the dashboard ------------------------------------------------------------------------
 
 
-def _scope_key(actor: Any) -> str:
-    q = scope.customer_filter(actor)
-    return "all" if q is None else f"{actor.pk}:{getattr(actor, 'team_id', '')}:{q!s}"
+def _scope_text(q: Any) -> str:
+    """A Q as stable text: a subquery (the shares of an actor with very many of them)
+    is written as its SQL rather than ``repr``, which would run it."""
+    if isinstance(q, Q):
+        children = ", ".join(_scope_text(child) for child in q.children)
+        return f"({q.connector}{' NOT' if q.negated else ''}: {children})"
+    if isinstance(q, tuple):
+        return "(" + ", ".join(_scope_text(part) for part in q) + ")"
+    if isinstance(q, QuerySet):
+        return str(q.query)
+    return repr(q)
 
 
-def _dashboard_figures(
-    actor: Any, filters: ValueFilters, run: AnalyticsRun | None
+def scope_key(actor: Any) -> str:
+    """What identifies the customers ``actor`` reads (``accounts.permissions``): the same
+    text for the same rows, another text for any other set. Two readers share a cached or
+    prepared figure only when their scopes are written the same way."""
+    q = permissions.customer_filter(actor)
+    return "all" if q is None else f"{actor.pk}:{getattr(actor, 'team_id', '')}:{_scope_text(q)}"
+
+
+def prepared_key(scope: str, filters: ValueFilters) -> str:
+    return hashlib.sha256(f"{scope}|{filters.cache_key()}".encode()).hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    """Figures as JSON: Decimal amounts as text (``money`` and ``Decimal`` read them
+    back), dates as ISO text."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _raw_run_ref(run: AnalyticsRun | None) -> dict[str, Any] | None:
+    return None if run is None else {"id": run.pk, "as_of": run.as_of}
+
+
+def dashboard_figures(
+    *, actor: Any, filters: ValueFilters, run: AnalyticsRun | None
 ) -> dict[str, Any]:
+    """The dashboard's figures for ``actor`` computed now, as JSON and **without any
+    label**: codes and numbers only, so that one prepared or cached copy serves every
+    language (labels are added per request by ``_present``)."""
     rows = summary_rows(actor=actor, filters=filters)
     pareto = _pareto_figures(actor, filters, run)
     churn = churn_risk(actor=actor, filters=filters, limit=20)
     movement = class_movement(actor=actor, filters=filters, limit=20)
-    return {
-        "matrix": matrix_from(rows),
-        "rfm": rfm_from(rows),
-        "profit_totals": profit_totals_from(rows),
+    raw_movers = [
+        {k: v for k, v in m.items() if k not in {"old_label", "new_label", "reason_label"}}
+        for m in movement["movers"]
+    ]
+    figures = {
+        "rows": rows,
         "pareto": pareto,
         "cohorts": cohort_table(actor=actor, filters=filters, run=run),
         "movement": {
-            **movement,
-            "from_run": _run_ref(movement["from_run"]),
-            "to_run": _run_ref(movement["to_run"]),
+            "from_run": _raw_run_ref(movement["from_run"]),
+            "to_run": _raw_run_ref(movement["to_run"]),
+            "moved": movement["moved"],
+            "matrix": [
+                {"old_class": m["old_class"], "new_class": m["new_class"], "n": m["n"]}
+                for m in movement["matrix"]
+            ],
+            "movers": raw_movers,
         },
         "churn_count": churn.count,
         "churn_capped": churn.count_capped,
@@ -763,25 +819,82 @@ def _dashboard_figures(
             "least": [v.pk for v in _least_profitable(actor, filters)[:10]],
         },
     }
+    plain: dict[str, Any] = _plain(figures)
+    return plain
 
 
-def _run_ref(run: AnalyticsRun | None) -> dict[str, Any] | None:
-    return None if run is None else {"id": run.pk, "as_of": run.as_of}
+def _run_ref(ref: dict[str, Any] | None) -> dict[str, Any] | None:
+    if ref is None:
+        return None
+    as_of = ref.get("as_of")
+    return {"id": ref["id"], "as_of": dt.date.fromisoformat(as_of) if as_of else None}
+
+
+def _present(figures: dict[str, Any]) -> dict[str, Any]:
+    """Stored figures with the labels of the active language."""
+    rows = figures["rows"]
+    labels = dict(ValueClass.choices)
+    movement = figures["movement"]
+    return {
+        "matrix": matrix_from(rows),
+        "rfm": rfm_from(rows),
+        "profit_totals": profit_totals_from(rows),
+        "pareto": figures["pareto"],
+        "cohorts": figures["cohorts"],
+        "movement": {
+            "from_run": _run_ref(movement["from_run"]),
+            "to_run": _run_ref(movement["to_run"]),
+            "moved": movement["moved"],
+            "matrix": [
+                {
+                    **m,
+                    "old_label": str(labels[m["old_class"]]),
+                    "new_label": str(labels[m["new_class"]]),
+                }
+                for m in movement["matrix"]
+            ],
+            "movers": [mover_row(m) for m in movement["movers"]],
+        },
+        "churn_count": figures["churn_count"],
+        "churn_capped": figures["churn_capped"],
+        "ids": figures["ids"],
+    }
+
+
+def _prepared(run: AnalyticsRun | None, key: str) -> dict[str, Any] | None:
+    if run is None:
+        return None
+    found = (
+        DashboardAggregate.objects.filter(run=run, key=key)
+        .values_list("figures", flat=True)
+        .first()
+    )
+    return found
+
+
+def _figures(actor: Any, filters: ValueFilters, run: AnalyticsRun | None) -> dict[str, Any]:
+    """The dashboard's stored figures: from the cache, else prepared by the recompute for
+    this scope (``services.dashboard_prepare``), else computed now. Cached per latest run,
+    language, scope and filters for a few minutes: they change only when a recompute
+    finishes, and at a million customers they take seconds."""
+    version = f"{run.pk}:{run.finished_at.isoformat()}" if run and run.finished_at else "none"
+    scope = scope_key(actor)
+    raw_key = f"{version}|{get_language()}|{scope}|{filters.cache_key()}"
+    cache_key = "gx-analytics:" + hashlib.sha256(raw_key.encode()).hexdigest()
+    figures: dict[str, Any] | None = cache.get(cache_key)
+    if figures is None:
+        figures = _prepared(run, prepared_key(scope, filters))
+        if figures is None:
+            figures = dashboard_figures(actor=actor, filters=filters, run=run)
+        cache.set(cache_key, figures, CACHE_SECONDS)
+    return figures
 
 
 def dashboard(*, actor: Any, filters: ValueFilters) -> dict[str, Any]:
-    """Everything the analytics dashboard shows. The figures, and the ids of the customers
-    its lists show, are cached per latest run, scope and filters for a few minutes: they
-    change only when a recompute finishes, and at a million customers they take seconds.
-    The listed customers are read fresh (and scoped again) in one query."""
+    """Everything the analytics dashboard shows, within the actor's scope (``_figures``).
+    The customers its lists show are read fresh (and scoped again) in one query."""
     run = latest_run(actor=actor)
-    version = f"{run.pk}:{run.finished_at.isoformat()}" if run and run.finished_at else "none"
-    raw_key = f"{version}|{_scope_key(actor)}|{filters.cache_key()}"
-    key = "gx-analytics:" + hashlib.sha256(raw_key.encode()).hexdigest()
-    figures = cache.get(key)
-    if figures is None:
-        figures = _dashboard_figures(actor, filters, run)
-        cache.set(key, figures, CACHE_SECONDS)
+    figures = _present(_figures(actor, filters, run))
     ids = figures["ids"]
     wanted = {pk for group in ids.values() for pk in group}
     values = (
@@ -810,3 +923,70 @@ def dashboard(*, actor: Any, filters: ValueFilters) -> dict[str, Any]:
         "propensity": {"items": listed("propensity")},
         "profitability": {**figures["profit_totals"], "least": listed("least")},
     }
+
+
+# --- a run as its reader may see it -------------------------------------------------------
+
+# The run's totals over all customers: a reader who does not see every customer gets them
+# computed within his scope instead (issue 10 item 4).
+RUN_TOTALS = ("customers", "orders", "revenue", "class_counts", "key_accounts",
+              "pareto_top_share", "retention", "message")  # fmt: skip
+
+
+def _run_dict(run: AnalyticsRun) -> dict[str, Any]:
+    return {
+        "id": run.pk, "status": run.status, "as_of": run.as_of, "created_at": run.created_at,
+        "finished_at": run.finished_at, "duration_s": run.duration_s, "job_id": run.job_id,
+        "parameters": run.parameters, "customers": run.customers, "orders": run.orders,
+        "revenue": run.revenue, "bgnbd": run.bgnbd, "gamma_gamma": run.gamma_gamma,
+        "prediction_message": run.prediction_message, "thresholds": run.thresholds,
+        "class_counts": run.class_counts, "pareto_top_share": run.pareto_top_share,
+        "key_accounts": run.key_accounts, "retention": run.retention,
+        "timings": run.timings, "has_snapshot": run.has_snapshot, "message": run.message,
+        "scoped": False,
+    }  # fmt: skip
+
+
+def scoped_totals(figures: dict[str, Any]) -> dict[str, Any]:
+    """The run totals from a scope's dashboard figures (``dashboard_figures``)."""
+    rows = figures["rows"]
+    class_counts = {code: 0 for code in ValueClass.values}
+    for row in rows:
+        class_counts[row["value_class"]] += row["n"]
+    totals = profit_totals_from(rows)
+    return {
+        "customers": totals["customers"],
+        "orders": sum(int(row.get("orders_sum") or 0) for row in rows),
+        "revenue": totals["revenue"],
+        "class_counts": class_counts,
+        "key_accounts": figures["pareto"]["key_accounts"],
+        "pareto_top_share": figures["pareto"]["top_share"],
+        "retention": figures["cohorts"],
+        "message": "",
+    }
+
+
+def run_view(
+    *, actor: Any, run: AnalyticsRun, latest: AnalyticsRun | bool | None = True
+) -> dict[str, Any]:
+    """``run`` with its totals within ``actor``'s scope: the run's own for a reader of
+    every customer; for anyone else, computed over his customers for the latest run (the
+    one the stored values belong to) and withheld (null) for older runs. ``latest``: the
+    latest run if the caller has it (``True``: look it up)."""
+    _staff(actor)
+    data = _run_dict(run)
+    if permissions.customer_filter(actor) is None:
+        return data
+    data["scoped"] = True
+    newest = latest_run(actor=actor) if latest is True else latest
+    if isinstance(newest, AnalyticsRun) and newest.pk == run.pk:
+        data.update(scoped_totals(_figures(actor, ValueFilters(), run)))
+    else:
+        data.update({name: None for name in RUN_TOTALS})
+        data.update(retention={}, message="")
+    return data
+
+
+def run_list_views(*, actor: Any, limit: int = 20) -> list[dict[str, Any]]:
+    latest = latest_run(actor=actor)
+    return [run_view(actor=actor, run=run, latest=latest) for run in runs(actor=actor, limit=limit)]

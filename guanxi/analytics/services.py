@@ -5,11 +5,12 @@ The recompute (``analytics_recompute``) is one pass:
 1. ``aggregate.customer_measures`` — one GROUP BY over confirmed orders, into NumPy;
 2. ``compute_customer_values`` — F1–F8 on those arrays with the pure maths in
    ``compute/`` (no database);
-3. ``_store`` — every ``CustomerValue`` row rewritten in one statement from a staging
-   table (PostgreSQL: binary ``COPY``; SQLite: ``executemany``), rows of customers without
-   purchases any more deleted, a dated ``ValueSnapshot`` of every row, old snapshots
-   pruned, and the ``AnalyticsRun`` completed — all in one transaction, so readers see
-   either the previous results or the new ones.
+3. ``_store`` (``store.py``) — every ``CustomerValue`` row deleted and the new ones written
+   straight into the table (PostgreSQL: binary ``COPY``; SQLite: ``executemany``), a
+   dated ``ValueSnapshot`` of every row, old snapshots pruned, and the ``AnalyticsRun``
+   completed — all in one transaction, so readers see the previous run's results until
+   it commits and the new ones after, never a mix; no DDL (ADR 0004). After the commit
+   PostgreSQL's dead rows are vacuumed (``store.tidy``).
 
 It runs as a job (``tasks.recompute``) started by ``analytics_recompute_start`` from the UI
 or API, or directly from ``guanxi analytics_recompute`` (cron, nightly).
@@ -20,7 +21,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
-import re
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -30,19 +30,20 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from django.db import connection, transaction
+from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from guanxi.accounts import scope
-from guanxi.analytics import aggregate
+from guanxi.accounts import permissions
+from guanxi.analytics import aggregate, selectors, store
 from guanxi.analytics.compute import bgnbd, clv, gamma_gamma, value
 from guanxi.analytics.models import (
     AmountBand,
     AnalyticsRun,
     AnalyticsSettings,
-    CustomerValue,
     CycleBand,
+    DashboardAggregate,
     RFMSegment,
     RunStatus,
     SegmentMap,
@@ -196,13 +197,15 @@ def analytics_settings_update(
     """Change the analytics parameters (admin only). ``version`` is the version the user
     edited; a stale one is refused. Thresholds come in pairs: both set (explicit bands)
     or both empty (terciles)."""
-    if not scope.can_manage_settings(actor):
+    if not permissions.can_manage_settings(actor):
         raise PermissionDenied(_("只有管理员可以修改分析设置。"))
     unknown = sorted(set(changes) - set(SETTINGS_FIELDS))
     if unknown:
         raise ValidationFailed({name: _("未知的设置项。") for name in unknown})
     settings_row, _created = AnalyticsSettings.objects.select_for_update().get_or_create(pk=1)
-    if version is not None and version != settings_row.version:
+    if version is None:
+        raise ValidationFailed({"version": _("缺少版本号：请刷新页面后重试。")})
+    if version != settings_row.version:
         raise Conflict(_("设置已被他人修改，请刷新后重试。"), field="version")
     errors: dict[str, str] = {}
     cleaned = {name: _clean_setting(name, raw, errors) for name, raw in changes.items()}
@@ -250,6 +253,7 @@ class Computed:
     rfm_fm: IntArray
     rfm_segment: IntArray  # index into SEGMENT_CODES
     revenue_rank: IntArray
+    clv_rank: IntArray  # position in CLV high to low, no CLV last, then customer id
     key_account: BoolArray
     p_alive: FloatArray  # NaN when the purchase model could not be fitted
     expected_purchases: FloatArray
@@ -384,13 +388,19 @@ def compute_customer_values(m: aggregate.Measures, p: Parameters) -> Computed:
     with np.errstate(divide="ignore", invalid="ignore"):
         average_cycle = np.where(eligible, recency / np.maximum(frequency, 1), np.nan)
     cohort_month = _months_from_days(m.first_day)
+    # The median cycle of the repeat buyers: the expected cycle of a one-time buyer, for
+    # dormancy and churn (F7).
+    median_cycle = float(np.median(average_cycle[eligible])) if np.any(eligible) else None
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         purchase_fit = pool.submit(_fit_purchases, frequency, recency, age) if n else None
         spend_fit = pool.submit(_fit_spend, purchases, average_amount, eligible) if n else None
         retention_job = pool.submit(
-            aggregate.retention_summary, cohort_month, m.activity_mask, m.end_month
-        )
+            aggregate.retention_summary, cohort_month, m.activity_mask, m.end_month,
+            window_months=aggregate.churn_windows(average_cycle, p.dormant_factor, median_cycle),
+            month_complete=aggregate.is_month_complete(m.as_of),
+            reference_cycle_days=None if median_cycle is None else round(median_cycle, 4),
+        )  # fmt: skip
 
         # F3 value matrix (seed 002 表1)
         matrix = value.value_matrix(
@@ -438,8 +448,8 @@ def compute_customer_values(m: aggregate.Measures, p: Parameters) -> Computed:
         # F7: dormant = no purchase for much longer than the customer's own cycle
         # (one-time buyers are held to the median cycle of the repeat buyers).
         reference_cycle = average_cycle.copy()
-        if np.any(eligible):
-            reference_cycle[~eligible] = float(np.median(average_cycle[eligible]))
+        if median_cycle is not None:
+            reference_cycle[~eligible] = median_cycle
         with np.errstate(invalid="ignore"):
             dormant = np.asarray(days_since > p.dormant_factor * reference_cycle, dtype=bool)
         timings["describe_s"] = time.perf_counter() - started
@@ -462,7 +472,10 @@ def compute_customer_values(m: aggregate.Measures, p: Parameters) -> Computed:
                    "log_likelihood": bg.log_likelihood}  # fmt: skip
         keys, inverse = _bgnbd_keys(frequency, recency, age)
         xu, txu, tu = _split_keys(keys)
-        p_alive = bgnbd.p_alive(bg, xu, txu, tu)[inverse]
+        # BG/NBD lets a customer drop out only after a repeat purchase, so it gives
+        # P(alive) = 1 to everyone who bought once, however long ago: that is no
+        # evidence, and the pages show "历史不足" (insufficient history) instead.
+        p_alive = np.where(frequency > 0, bgnbd.p_alive(bg, xu, txu, tu)[inverse], np.nan)
         per_period = clv.expected_purchases_by_period(
             bg, xu, txu, tu, periods=p.horizon_periods, period_length=float(p.period_days)
         )
@@ -499,6 +512,9 @@ def compute_customer_values(m: aggregate.Measures, p: Parameters) -> Computed:
             ),
             2,
         )
+    clv_order = np.lexsort((m.customer_id, np.where(np.isnan(lifetime), np.inf, -lifetime)))
+    clv_rank = np.empty(n, dtype=np.int64)
+    clv_rank[clv_order] = np.arange(1, n + 1)
     timings["predict_s"] = time.perf_counter() - started
 
     return Computed(
@@ -507,7 +523,8 @@ def compute_customer_values(m: aggregate.Measures, p: Parameters) -> Computed:
         customer_value=customer_value, value_check=value_check,
         value_class=value_class, cycle_band=cycle_band, amount_band=amount_band,
         rfm_r=rfm.recency, rfm_f=rfm.frequency, rfm_m=rfm.monetary, rfm_fm=rfm.fm,
-        rfm_segment=segment, revenue_rank=revenue_rank, key_account=key_account,
+        rfm_segment=segment, revenue_rank=revenue_rank, clv_rank=clv_rank,
+        key_account=key_account,
         p_alive=p_alive, expected_purchases=expected, expected_spend=spend, clv=lifetime,
         propensity=propensity, dormant=dormant,
         cost_to_serve=cost_to_serve, profit=profit, cohort_month=cohort_month,
@@ -524,7 +541,8 @@ def _empty_computed() -> Computed:
         frequency=ints, recency=ints, age=ints, average_amount=floats, average_cycle=floats,
         customer_value=floats, value_check=floats, value_class=ints, cycle_band=ints,
         amount_band=ints, rfm_r=ints, rfm_f=ints, rfm_m=ints, rfm_fm=ints, rfm_segment=ints,
-        revenue_rank=ints, key_account=flags, p_alive=floats, expected_purchases=floats,
+        revenue_rank=ints, clv_rank=ints, key_account=flags, p_alive=floats,
+        expected_purchases=floats,
         expected_spend=floats, clv=floats, propensity=floats, dormant=flags,
         cost_to_serve=floats, profit=floats, cohort_month=ints,
         prediction_message=_("还没有已确认的订单。"),
@@ -538,91 +556,9 @@ def _json_pair(pair: tuple[float, float]) -> list[float] | None:
 
 # --- storing -----------------------------------------------------------------------------
 
-# Staging columns: (name, PostgreSQL type, NumPy type of its binary COPY value).
-_STAGE: tuple[tuple[str, str, str], ...] = (
-    ("customer_id", "int8", ">i8"),
-    ("orders", "int4", ">i4"),
-    ("purchases", "int4", ">i4"),
-    ("revenue", "int8", ">i8"),
-    ("first_purchase", "date", ">i4"),
-    ("last_purchase", "date", ">i4"),
-    ("average_amount", "int8", ">i8"),
-    ("average_cycle_days", "float8", ">f8"),
-    ("communications", "int4", ">i4"),
-    ("customer_value", "int8", ">i8"),
-    ("value_check", "int8", ">i8"),
-    ("value_class", "int2", ">i2"),
-    ("cycle_band", "int2", ">i2"),
-    ("amount_band", "int2", ">i2"),
-    ("rfm_r", "int2", ">i2"),
-    ("rfm_f", "int2", ">i2"),
-    ("rfm_m", "int2", ">i2"),
-    ("rfm_fm", "int2", ">i2"),
-    ("rfm_segment", "int2", ">i2"),
-    ("revenue_rank", "int4", ">i4"),
-    ("key_account", "bool", "u1"),
-    ("p_alive", "float8", ">f8"),
-    ("expected_purchases", "float8", ">f8"),
-    ("expected_spend", "int8", ">i8"),
-    ("clv", "int8", ">i8"),
-    ("propensity", "float8", ">f8"),
-    ("dormant", "bool", "u1"),
-    ("cost_to_serve", "int8", ">i8"),
-    ("profit", "int8", ">i8"),
-    ("cohort_month", "int4", ">i4"),
-    ("activity_mask", "int8", ">i8"),
-)
-_NULLABLE_FLOATS = frozenset({"average_cycle_days", "p_alive", "expected_purchases", "propensity"})
-# Money travels as whole fen (cents) in int8: PostgreSQL turns float8 into numeric through
-# text, about 0.6 µs a value — three seconds for a million customers' eight amounts —
-# while int8 / 100.0 is exact and ten times faster. NULL is a sentinel no amount reaches.
-_MONEY = frozenset(
-    {"revenue", "average_amount", "customer_value", "value_check", "expected_spend", "clv",
-     "cost_to_serve", "profit"}
-)  # fmt: skip
-_NULL_CENTS = -(1 << 62)
-_PG_DATE_OFFSET = 10_957  # days from 1970-01-01 to 2000-01-01, PostgreSQL's date zero
-_STAGE_TABLE = "gx_analytics_stage"
-_COPY_ROWS = 100_000
 
-
-def _case(column: str, codes: Sequence[str], default: str = "") -> str:
-    whens = " ".join(f"WHEN {i} THEN '{code}'" for i, code in enumerate(codes))
-    return f"CASE {column} {whens} ELSE '{default}' END"
-
-
-def _select_expression(name: str) -> str:
-    column = f"s.{name}"
-    if name in _MONEY:
-        return f"NULLIF({column}, {_NULL_CENTS}) / 100.0"
-    if name in _NULLABLE_FLOATS:
-        return f"NULLIF({column}, 'NaN')"
-    if name == "value_class":
-        return _case(column, CLASS_CODES)
-    if name == "cycle_band":
-        return _case(column, CYCLE_CODES)
-    if name == "amount_band":
-        return _case(column, AMOUNT_CODES)
-    if name == "rfm_segment":
-        return _case(column, SEGMENT_CODES)
-    return column
-
-
-def _cents(amounts: FloatArray) -> IntArray:
-    finite = np.isfinite(amounts)
-    cents = np.rint(np.where(finite, amounts, 0.0) * 100.0).astype(np.int64)
-    result: IntArray = np.where(finite, cents, _NULL_CENTS)
-    return result
-
-
-def _stage_columns(m: aggregate.Measures, c: Computed) -> dict[str, npt.NDArray[Any]]:
-    columns = _stage_values(m, c)
-    for name in _MONEY:
-        columns[name] = _cents(columns[name])
-    return columns
-
-
-def _stage_values(m: aggregate.Measures, c: Computed) -> dict[str, npt.NDArray[Any]]:
+def _store_columns(m: aggregate.Measures, c: Computed, now: dt.datetime) -> dict[str, store.Column]:
+    """Every ``CustomerValue`` column (by attname) for the rows of ``m``."""
     return {
         "customer_id": m.customer_id,
         "orders": m.orders,
@@ -635,15 +571,16 @@ def _stage_values(m: aggregate.Measures, c: Computed) -> dict[str, npt.NDArray[A
         "communications": m.communications,
         "customer_value": c.customer_value,
         "value_check": c.value_check,
-        "value_class": c.value_class,
-        "cycle_band": c.cycle_band,
-        "amount_band": c.amount_band,
+        "value_class": store.Labels(c.value_class, CLASS_CODES),
+        "cycle_band": store.Labels(c.cycle_band, CYCLE_CODES),
+        "amount_band": store.Labels(c.amount_band, AMOUNT_CODES),
         "rfm_r": c.rfm_r,
         "rfm_f": c.rfm_f,
         "rfm_m": c.rfm_m,
         "rfm_fm": c.rfm_fm,
-        "rfm_segment": c.rfm_segment,
+        "rfm_segment": store.Labels(c.rfm_segment, SEGMENT_CODES),
         "revenue_rank": c.revenue_rank,
+        "clv_rank": c.clv_rank,
         "key_account": c.key_account,
         "p_alive": c.p_alive,
         "expected_purchases": c.expected_purchases,
@@ -655,196 +592,25 @@ def _stage_values(m: aggregate.Measures, c: Computed) -> dict[str, npt.NDArray[A
         "profit": c.profit,
         "cohort_month": c.cohort_month,
         "activity_mask": m.activity_mask,
+        "computed_at": now,
     }
-
-
-def _copy_stage_postgresql(cursor: Any, columns: dict[str, npt.NDArray[Any]], n: int) -> None:
-    """Binary COPY built as one NumPy record array: every staging column has a fixed width
-    (NULLs travel as NaN and become NULL in the INSERT … SELECT), so each row is the same
-    bytes layout and no Python object is made per row."""
-    layout: list[tuple[str, str]] = [("count", ">i2")]
-    for i, (_name, _pg, np_type) in enumerate(_STAGE):
-        layout += [(f"l{i}", ">i4"), (f"v{i}", np_type)]
-    header = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
-    raw = cursor.cursor if hasattr(cursor, "cursor") else cursor
-    with raw.copy(f"COPY {_STAGE_TABLE} FROM STDIN (FORMAT binary)") as copy:
-        copy.write(header)
-        for start in range(0, n, _COPY_ROWS):
-            stop = min(n, start + _COPY_ROWS)
-            block = np.empty(stop - start, dtype=np.dtype(layout))
-            block["count"] = len(_STAGE)
-            for i, (name, pg_type, np_type) in enumerate(_STAGE):
-                values = columns[name][start:stop]
-                if pg_type == "date":
-                    values = values - _PG_DATE_OFFSET
-                block[f"l{i}"] = np.dtype(np_type).itemsize
-                block[f"v{i}"] = values
-            copy.write(block.tobytes())
-        copy.write((-1).to_bytes(2, "big", signed=True))
-
-
-def _fill_stage_sqlite(cursor: Any, columns: dict[str, npt.NDArray[Any]]) -> None:
-    lists: list[list[Any]] = []
-    for name, pg_type, _np in _STAGE:
-        values = columns[name]
-        if pg_type == "date":
-            lists.append(np.datetime_as_string(values.astype("datetime64[D]")).tolist())
-        else:
-            lists.append(values.tolist())
-    placeholders = ", ".join(["%s"] * len(_STAGE))
-    sql = f"INSERT INTO {_STAGE_TABLE} VALUES ({placeholders})"  # noqa: S608 - constants
-    cursor.executemany(sql, zip(*lists, strict=True))
-
-
-_INDEX_DEF = re.compile(r"^CREATE (UNIQUE )?INDEX (\S+) ON (\S+) (.*)$")
-_SNAPSHOT_COLUMNS = ("value_class", "cycle_band", "amount_band", "rfm_segment", "revenue",
-                     "average_amount", "average_cycle_days", "clv", "p_alive")  # fmt: skip
-
-
-def _insert_from_stage_sql(table: str, upsert: bool) -> str:
-    names = [name for name, _pg, _np in _STAGE]
-    targets = [*names, "computed_at"]
-    selects = [_select_expression(name) for name in names] + ["%s"]
-    # "WHERE 1 = 1": SQLite needs a WHERE before ON CONFLICT in INSERT … SELECT.
-    sql = (
-        f"INSERT INTO {table} ({', '.join(targets)}) "  # noqa: S608 - names are constants
-        f"SELECT {', '.join(selects)} FROM {_STAGE_TABLE} s WHERE 1 = 1"
-    )
-    if upsert:
-        updates = ", ".join(f"{n} = excluded.{n}" for n in targets if n != "customer_id")
-        sql += f" ON CONFLICT (customer_id) DO UPDATE SET {updates}"
-    return sql
-
-
-def _snapshot_sql(source: str) -> str:
-    """Snapshot every row of ``source`` for run %(run)s, with the same customer's class,
-    bands and measures in the previous snapshot (run %(previous)s, -1 for none)."""
-    columns = ", ".join(_SNAPSHOT_COLUMNS)
-    current = ", ".join(f"n.{c}" for c in _SNAPSHOT_COLUMNS)
-    table = ValueSnapshot._meta.db_table
-    return (
-        f"INSERT INTO {table} (run_id, customer_id, {columns}, previous_class, "  # noqa: S608
-        "previous_cycle_band, previous_amount_band, previous_average_cycle_days, "
-        "previous_average_amount) "
-        f"SELECT %(run)s, n.customer_id, {current}, COALESCE(p.value_class, ''), "
-        "COALESCE(p.cycle_band, ''), COALESCE(p.amount_band, ''), p.average_cycle_days, "
-        f"p.average_amount FROM {source} n LEFT JOIN {table} p "
-        "ON p.run_id = %(previous)s AND p.customer_id = n.customer_id"
-    )
-
-
-def _snapshot_params(run: AnalyticsRun) -> dict[str, int]:
-    return {"run": run.pk, "previous": run.previous_run_id or -1}
-
-
-def _store_postgresql(
-    cursor: Any, columns: dict[str, npt.NDArray[Any]], n: int, run: AnalyticsRun,
-    now: dt.datetime,
-) -> dict[str, float]:  # fmt: skip
-    """Build the new ``CustomerValue`` table beside the old one and swap them.
-
-    Rewriting every row of a table with seven secondary indexes row by row costs about
-    five seconds per index per 600,000 rows (each insert is a WAL-logged B-tree descent);
-    building an index over a filled table is a sort, twenty times faster. So: fill a new
-    table without indexes, add the primary key, indexes and foreign key under temporary
-    names (taken from the live table's catalogue, so indexes added by later migrations come
-    along), snapshot from it, then drop the old table and give the new one its name and
-    the original index and constraint names. Readers are blocked only for the swap at the
-    end; the whole thing is one transaction, so a failure leaves the old table in place.
-    Nothing may hold a foreign key *to* ``CustomerValue`` (refer to the customer instead).
-    """
-    table = CustomerValue._meta.db_table
-    new = f"{table}_new"
-    timings: dict[str, float] = {}
-    t = time.perf_counter()
-    column_sql = ", ".join(f"{name} {pg}" for name, pg, _np in _STAGE)
-    cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-    # Dropped at commit; dropped here too for a second run in the same transaction (tests).
-    cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{_STAGE_TABLE}")
-    cursor.execute(f"CREATE TEMP TABLE {_STAGE_TABLE} ({column_sql}) ON COMMIT DROP")
-    _copy_stage_postgresql(cursor, columns, n)
-    timings["store_stage_s"] = time.perf_counter() - t
-    t = time.perf_counter()
-    cursor.execute(f"DROP TABLE IF EXISTS {new}")
-    cursor.execute(f"CREATE TABLE {new} (LIKE {table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
-    cursor.execute(_insert_from_stage_sql(new, upsert=False), [now])
-    timings["store_insert_s"] = time.perf_counter() - t
-    t = time.perf_counter()
-    cursor.execute(
-        "SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint "
-        "WHERE conrelid = %s::regclass AND contype IN ('p', 'u', 'f')",
-        [table],
-    )
-    constraints = cursor.fetchall()
-    cursor.execute(
-        "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
-        "AND tablename = %s",
-        [table],
-    )
-    constraint_names = {name for name, _kind, _def in constraints}
-    indexes = [(name, d) for name, d in cursor.fetchall() if name not in constraint_names]
-    renames: list[str] = []
-    for i, (name, _kind, definition) in enumerate(sorted(constraints, key=lambda c: c[1] != "p")):
-        temporary = f"gx_swap_c{i}"
-        cursor.execute(f"ALTER TABLE {new} ADD CONSTRAINT {temporary} {definition}")
-        renames.append(f"ALTER TABLE {table} RENAME CONSTRAINT {temporary} TO {name}")
-    for i, (name, definition) in enumerate(indexes):
-        match = _INDEX_DEF.match(definition)
-        if match is None:
-            raise RuntimeError(f"cannot rebuild index {name}: {definition}")
-        temporary = f"gx_swap_i{i}"
-        unique = match.group(1) or ""
-        cursor.execute(f"CREATE {unique}INDEX {temporary} ON {new} {match.group(4)}")
-        renames.append(f"ALTER INDEX {temporary} RENAME TO {name}")
-    cursor.execute(f"ANALYZE {new}")
-    timings["store_index_s"] = time.perf_counter() - t
-    t = time.perf_counter()
-    cursor.execute(_snapshot_sql(new), _snapshot_params(run))
-    timings["snapshot_s"] = time.perf_counter() - t
-    t = time.perf_counter()
-    cursor.execute("SET LOCAL lock_timeout = '30s'")
-    cursor.execute(f"DROP TABLE {table}")
-    cursor.execute(f"ALTER TABLE {new} RENAME TO {table}")
-    for statement in renames:
-        cursor.execute(statement)
-    timings["store_swap_s"] = time.perf_counter() - t
-    return timings
-
-
-def _store_sqlite(
-    cursor: Any, columns: dict[str, npt.NDArray[Any]], run: AnalyticsRun, now: dt.datetime
-) -> dict[str, float]:
-    """Upsert every row from a staging table, then delete the rows this run did not write
-    (customers whose orders were all cancelled or deleted)."""
-    table = CustomerValue._meta.db_table
-    timings: dict[str, float] = {}
-    t = time.perf_counter()
-    column_sql = ", ".join(f"{name} {pg}" for name, pg, _np in _STAGE)
-    cursor.execute(f"DROP TABLE IF EXISTS temp.{_STAGE_TABLE}")
-    cursor.execute(f"CREATE TEMP TABLE {_STAGE_TABLE} ({column_sql})")
-    _fill_stage_sqlite(cursor, columns)
-    timings["store_stage_s"] = time.perf_counter() - t
-    t = time.perf_counter()
-    cursor.execute(_insert_from_stage_sql(table, upsert=True), [now])
-    cursor.execute(f"DELETE FROM {table} WHERE computed_at <> %s", [now])  # noqa: S608
-    cursor.execute(f"DROP TABLE temp.{_STAGE_TABLE}")
-    timings["store_insert_s"] = time.perf_counter() - t
-    t = time.perf_counter()
-    cursor.execute(_snapshot_sql(table), _snapshot_params(run))
-    timings["snapshot_s"] = time.perf_counter() - t
-    return timings
 
 
 def _store(
     m: aggregate.Measures, c: Computed, run: AnalyticsRun, now: dt.datetime
 ) -> dict[str, float]:
     """Replace every ``CustomerValue`` row and snapshot them, inside the caller's
-    transaction. Returns the time of each step."""
-    columns = _stage_columns(m, c)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            return _store_postgresql(cursor, columns, m.size, run, now)
-        return _store_sqlite(cursor, columns, run, now)
+    transaction (``store``). Returns the time of each step."""
+    timings = store.values_replace(_store_columns(m, c, now), m.size)
+    timings.update(store.snapshot_take(run_id=run.pk, previous_run_id=run.previous_run_id))
+    return timings
+
+
+def _written(run: AnalyticsRun) -> None:
+    """Called inside the recompute's transaction once the run is completely written
+    (values, snapshot, pruning, the run record and its audit entry), just before the
+    commit. It does nothing: tests put a pause here to read while a recompute is in
+    progress."""
 
 
 def _runs_to_prune(keep_latest: int, keep_months: int, current: AnalyticsRun) -> list[int]:
@@ -888,7 +654,7 @@ def _stale_before() -> dt.datetime:
 def analytics_recompute_start(*, actor: Any) -> tuple[Job, AnalyticsRun]:
     """Queue a recompute (admins and managers). A run already queued or running is
     returned instead of starting a second one."""
-    if not (scope.is_staff_actor(actor) and scope.can_assign_owner(actor)):
+    if not (permissions.is_staff_actor(actor) and permissions.can_assign_owner(actor)):
         raise PermissionDenied(_("只有管理员和经理可以重新计算客户价值。"))
     with transaction.atomic():
         active = (
@@ -1001,14 +767,54 @@ def analytics_recompute(
                 changes={"customers": [None, run.customers], "as_of": [None, str(as_of)],
                          "class_counts": [None, run.class_counts]},
             )  # fmt: skip
+            _written(run)
     except Exception as exc:
         AnalyticsRun.objects.filter(pk=run.pk).update(
             status=RunStatus.FAILED, finished_at=timezone.now(), message=str(exc)[:500],
             duration_s=round(time.perf_counter() - started, 3),
         )  # fmt: skip
         raise
+    tidied = store.tidy(snapshots_pruned=pruned > 0)
+    if tidied:
+        run.timings = {**run.timings, **{k: round(v, 3) for k, v in tidied.items()}}
+        run.duration_s = round(time.perf_counter() - started, 3)
+        AnalyticsRun.objects.filter(pk=run.pk).update(
+            timings=run.timings, duration_s=run.duration_s
+        )
+    t = time.perf_counter()
+    prepared = dashboard_prepare(run_id=run.pk)
+    run.timings = {**run.timings, "dashboard_prepare_s": round(time.perf_counter() - t, 3)}
+    AnalyticsRun.objects.filter(pk=run.pk).update(timings=run.timings)
+    logger.info("analytics run %s: dashboards prepared for %s scopes", run.pk, prepared)
     report(100, _("完成"))
     return run
+
+
+def dashboard_prepare(*, run_id: int) -> int:
+    """Prepare the unfiltered dashboard of every distinct scope among the active staff
+    users for run ``run_id`` (if it is still the latest), so that nobody's first render
+    after a recompute scans the customer values; drop the prepared rows of older runs.
+    Returns the number of scopes prepared. The rows are derived data (the run itself is
+    audited by the recompute), written in one transaction."""
+    run = AnalyticsRun.objects.filter(status=RunStatus.SUCCEEDED).order_by("-finished_at").first()
+    if run is None or run.pk != run_id:
+        return 0  # a newer run finished meanwhile: it prepares its own
+    users = get_user_model().objects.filter(is_active=True).order_by("pk")
+    filters = selectors.ValueFilters()
+    rows: dict[str, DashboardAggregate] = {}
+    for user in users.iterator(chunk_size=500):
+        if not permissions.is_staff_actor(user):
+            continue
+        key = selectors.prepared_key(selectors.scope_key(user), filters)
+        if key in rows:
+            continue
+        figures = selectors.dashboard_figures(actor=user, filters=filters, run=run)
+        rows[key] = DashboardAggregate(run=run, key=key, figures=figures)
+    with transaction.atomic():
+        DashboardAggregate.objects.exclude(run=run).delete()
+        DashboardAggregate.objects.filter(run=run).delete()
+        DashboardAggregate.objects.bulk_create(rows.values(), batch_size=200)
+    return len(rows)
 
 
 def analytics_recompute_job(*, run_id: int, report: Report) -> dict[str, Any]:

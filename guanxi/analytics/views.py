@@ -21,19 +21,20 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from guanxi.accounts import scope
+from guanxi.accounts import permissions
 from guanxi.accounts.decorators import staff_required
 from guanxi.accounts.services import security_log
 from guanxi.analytics import selectors, services
 from guanxi.analytics.models import AnalyticsSettings, CustomerValue, SegmentMap, strategy_for
 from guanxi.core.errors import Conflict, ValidationFailed
-from guanxi.core.spreadsheet_export import iter_csv
+from guanxi.core.htmx import htmx
+from guanxi.core.io.spreadsheet_export import iter_csv
 from guanxi.customers import selectors as customer_selectors
 
 DASHBOARD = "analytics/dashboard.html"
 FILTER_LABELS = {
     "owner": gettext_lazy("客户经理"),
-    "team": gettext_lazy("团队"),
+    "team": gettext_lazy("部门"),
     "region": gettext_lazy("地区（省份）"),
 }
 
@@ -112,6 +113,8 @@ def _charts(data: dict[str, Any], list_query: str) -> dict[str, Any]:
                 None if p["churn"] is None else round(p["churn"] * 100, 1)
                 for p in cohorts.get("periods", [])
             ],
+            # churned of active, for the tooltip (a rate of a handful of customers)
+            "counts": [[p.get("churned"), p.get("active")] for p in cohorts.get("periods", [])],
         },
         "labels": {
             "customers": _("客户数"),
@@ -125,6 +128,7 @@ def _charts(data: dict[str, Any], list_query: str) -> dict[str, Any]:
             "monthsSince": _("首购后第几个月"),
             "retention": _("留存率（%）"),
             "churn": _("月流失率（%）"),
+            "churnedOfActive": _("流失客户 / 月初活跃客户"),
         },
     }
 
@@ -140,8 +144,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "id", "username", "display_name", "first_name", "last_name"
         ),
         "teams": customer_selectors.teams(actor=request.user),
-        "can_recompute": scope.can_assign_owner(request.user),
-        "can_settings": scope.can_manage_settings(request.user),
+        "can_recompute": permissions.can_assign_owner(request.user),
+        "can_settings": permissions.can_manage_settings(request.user),
         "active_run": selectors.active_run(actor=request.user),
     }
     if filters is not None:
@@ -165,7 +169,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def recompute(request: HttpRequest) -> HttpResponse:
     """Queue a recompute; htmx gets the progress bar, a plain form post the dashboard."""
     job, _run = services.analytics_recompute_start(actor=request.user)
-    if request.headers.get("HX-Request") == "true":
+    if htmx(request):
         return render(request, "core/job_progress.html", {"job": job})
     messages.info(request, _("已开始重新计算客户价值。"))
     return redirect("analytics:dashboard")
@@ -366,7 +370,7 @@ def _setting_fields(
 @require_http_methods(["GET", "POST"])
 @staff_required
 def settings_edit(request: HttpRequest) -> HttpResponse:
-    if not scope.can_manage_settings(request.user):
+    if not permissions.can_manage_settings(request.user):
         raise DjangoPermissionDenied
     current = selectors.settings_get(actor=request.user)
     errors: dict[str, list[str]] = {}

@@ -61,8 +61,17 @@ def page(request: Any, chromium: Any) -> Iterator[Any]:
     context = chromium.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
     context.set_default_timeout(15_000)
     page = context.new_page()
+    # What the server answered and what the page logged, printed when the test fails: the CI
+    # log is all its reader gets (the screenshot stays on the CI machine).
+    trail: list[str] = []
+    page.on("request", lambda r: trail.append(f"→ {r.method} {r.url}"))
+    page.on("response", lambda r: trail.append(f"{r.status} {r.request.method} {r.url}"))
+    page.on("requestfailed", lambda r: trail.append(f"failed {r.method} {r.url}: {r.failure}"))
+    page.on("console", lambda m: trail.append(f"console.{m.type}: {m.text}"))
+    page.on("pageerror", lambda e: trail.append(f"page error: {e}"))
     yield page
     if request.node.stash.get(_FAILED, False):
+        print("\nlast browser events:\n  " + "\n  ".join(trail[-40:]))
         # what the browser showed when the test failed, for the CI log's reader
         folder = SCREENSHOTS / "failures"
         folder.mkdir(parents=True, exist_ok=True)
@@ -71,6 +80,7 @@ def page(request: Any, chromium: Any) -> Iterator[Any]:
             page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
             (folder / f"{name}.html").write_text(page.content(), encoding="utf-8")
             print(f"\nbrowser state at failure: {folder / name}.png (.html), url {page.url}")
+            print("visible text:\n" + page.inner_text("body")[:3000])
         except Exception as exc:  # the page may be gone; the failure itself matters more
             print(f"\ncould not save the browser state: {exc}")
     context.close()
@@ -86,3 +96,13 @@ def screenshot(page: Any) -> Any:
         return path
 
     return take
+
+
+# htmx binds swapped-in content only once it has settled (~20 ms after the swap): a click or
+# a choice made before that goes unheard or, on a form, submits natively. Seen in CI.
+HTMX_BUSY = ".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added"
+
+
+def settled(page: Any) -> None:
+    """Wait until no htmx request, swap or settle is under way on ``page``."""
+    page.wait_for_function(f"() => !document.querySelector({HTMX_BUSY!r})")

@@ -14,6 +14,7 @@ from guanxi.accounts.models import Role
 from guanxi.accounts.tests.factories import PASSWORD, TeamFactory, UserFactory
 from guanxi.customers import services
 from guanxi.customers.models import Communication, Contact
+from guanxi.orders import services as order_services
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -74,7 +75,7 @@ def test_edit_contact_and_finish_follow_up(
     pref = services.preference_create(
         actor=user, customer_id=customer.pk, data={"category": "diet", "key": "茶", "value": "龙井"}
     )
-    order = services.order_create(
+    order = order_services.order_create(
         actor=user,
         customer_id=customer.pk,
         order_date=timezone.localdate(),
@@ -87,7 +88,7 @@ def test_edit_contact_and_finish_follow_up(
     page.fill("#id_username", "wang")
     page.fill("#id_password", PASSWORD)
     page.locator("main button[type=submit]").click()
-    page.wait_for_url("**/customers/")
+    page.wait_for_url(f"{live_server.url}/")  # staff land on "my day"
     page.goto(f"{live_server.url}/customers/{customer.pk}/")
 
     # Titles written in Chinese read in the reader's language.

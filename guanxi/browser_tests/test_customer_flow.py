@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from guanxi.accounts.models import Role
 from guanxi.accounts.tests.factories import PASSWORD, TeamFactory, UserFactory
+from guanxi.browser_tests.conftest import settled
 from guanxi.customers.tests.factories import CustomerFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -29,6 +30,7 @@ TEXT = {
         "preferences": "偏好与习惯",
         "contact_added": "联系人已添加。",
         "pref_saved": "偏好已保存。",
+        "order_created": "订单已创建。",
         "call_saved": "沟通记录已保存。",
         "call_title": "电话 · 我方联系",
         "follow_up": "下次跟进",
@@ -47,6 +49,7 @@ TEXT = {
         "preferences": "Preferences & habits",
         "contact_added": "Contact added.",
         "pref_saved": "Preference saved.",
+        "order_created": "Order created.",
         "call_saved": "Communication logged.",
         "call_title": "Phone · Outbound (we contacted them)",
         "follow_up": "Next follow-up",
@@ -83,6 +86,8 @@ def test_customer_flow(live_server: Any, page: Any, screenshot: Any, lang: str) 
     page.fill("#id_username", "wang")
     page.fill("#id_password", PASSWORD)
     page.locator("main button[type=submit]").click()
+    page.wait_for_url(f"{live_server.url}/")  # staff land on "my day"
+    page.locator("#nav-customers").click()
     page.wait_for_url("**/customers/")
     assert page.locator("h1").inner_text() == t["customers"]
 
@@ -94,6 +99,7 @@ def test_customer_flow(live_server: Any, page: Any, screenshot: Any, lang: str) 
     page.fill("#id_tags", "大客户")
     page.locator("form button[type=submit]", has_text=t["save"]).click()
     page.wait_for_url(CUSTOMER_PAGE)
+    settled(page)  # the boosted answer's forms are bound by htmx only once settled
     assert page.locator("h1").inner_text() == NAME
     assert t["created"] in page.locator("#messages").inner_text()
     assert t["preferences"] in page.inner_text("main")
@@ -129,6 +135,15 @@ def test_customer_flow(live_server: Any, page: Any, screenshot: Any, lang: str) 
     assert f"{t['follow_up']}" in call.inner_text() and follow_up.isoformat() in call.inner_text()
     assert "张伟" in page.inner_text("#contact-list")
     screenshot(f"{lang}-360-after-call")
+
+    # An order: the form comes when "new order" is first opened.
+    page.click("#toggle-add-order")
+    page.fill("#id_lines-0-description", "年度服务")
+    page.fill("#id_lines-0-quantity", "2")
+    page.fill("#id_lines-0-unit_price", "150")
+    page.locator("#order-form button[type=submit]").click()
+    page.locator("#order-form", has_text=t["order_created"]).wait_for()
+    page.locator("#purchase-summary", has_text="300").wait_for()
 
     # Change the status.
     page.get_by_role("link", name=t["edit"]).click()

@@ -59,7 +59,7 @@ def test_import_flow(live_server: Any, page: Any, screenshot: Any, lang: str, tm
     page.fill("#id_username", "boss")
     page.fill("#id_password", PASSWORD)
     page.locator("main button[type=submit]").click()
-    page.wait_for_url("**/customers/")
+    page.wait_for_url(f"{live_server.url}/")  # staff land on "my day"
 
     # Upload the GBK file with Chinese headers.
     page.locator("#nav-import").click()
@@ -76,7 +76,16 @@ def test_import_flow(live_server: Any, page: Any, screenshot: Any, lang: str, tm
         "#mapping-form select[name^=col-]", "els => els.map(e => e.value)"
     )
     assert selected == ["name", "kind", "province", "city", "phone", "email", "since"]
+    assert page.inner_text("#mapping-form [data-samples='4']").splitlines() == [
+        "138 0013 8000",
+        "13900001111",
+        "0755-2878 0808",
+    ]
     screenshot(f"{lang}-import-mapping")
+    size = page.viewport_size
+    page.set_viewport_size({"width": 390, "height": 844})
+    screenshot(f"{lang}-import-mapping-390")
+    page.set_viewport_size(size)
 
     # The preview: one error row, nothing written yet.
     page.click("#preview-button")
@@ -103,9 +112,10 @@ def test_import_flow(live_server: Any, page: Any, screenshot: Any, lang: str, tm
     with page.expect_download() as info:
         page.click("#error-report-csv")
     report = info.value.path().read_bytes().decode("utf-8-sig")
-    lines = report.splitlines()
-    assert lines[1].startswith(f"3,{t['email_col']},不是邮箱,")
-    assert t["bad"] in lines[1]
+    header, line = list(csv.reader(io.StringIO(report)))[:2]
+    assert header[:7] == ROWS[0] and len(header) == 9  # the original columns, then why
+    assert line[:7] == ROWS[2] and line[8] == "3"  # the whole row, as it was in the file
+    assert line[7].startswith(t["email_col"]) and t["bad"] in line[7]
     with page.expect_download() as info:
         page.click("#error-report-xlsx")
     assert info.value.suggested_filename.endswith(".xlsx")

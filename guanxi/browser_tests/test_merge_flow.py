@@ -11,7 +11,7 @@ import pytest
 from guanxi.accounts.models import Role
 from guanxi.accounts.tests.factories import PASSWORD, TeamFactory, UserFactory
 from guanxi.customers.models import Customer
-from guanxi.customers.tests.dedup_support import contact, customer
+from guanxi.customers.tests.duplicates.support import contact, customer
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -31,7 +31,7 @@ TEXT = {
         "duplicates": "Duplicates & merge",
         "scan": "Find duplicates",
         "reason": "Same phone",
-        "merged": "was merged into",
+        "merged": "Merged “",
         "undo": "Undo merge",
         "undone": "Merge undone",
         "timeline": "Merged customer",
@@ -74,6 +74,8 @@ def test_merge_flow(live_server: Any, page: Any, screenshot: Any, lang: str) -> 
     page.fill("#id_username", "li")
     page.fill("#id_password", PASSWORD)
     page.locator("main button[type=submit]").click()
+    page.wait_for_url(f"{live_server.url}/")  # staff land on "my day"
+    page.locator("#nav-customers").click()
     page.wait_for_url("**/customers/")
 
     # The queue, from the customer list; the scan runs as a job with a progress bar.
@@ -113,6 +115,8 @@ def test_merge_flow(live_server: Any, page: Any, screenshot: Any, lang: str) -> 
     page.locator("#messages a").click()
     page.wait_for_url("**/customers/merges/")
     page.locator("button", has_text=t["undo"]).click()
+    # The confirmed form is boosted (hx-confirm): the same URL, its body swapped in place.
+    page.locator("#messages", has_text=t["undone"]).wait_for()
     page.wait_for_url("**/customers/merges/")
     assert t["undone"] in page.locator("#messages").inner_text()
     screenshot(f"merge-4-undone-{lang}")

@@ -6,3 +6,14 @@ class CoreConfig(AppConfig):
     name = "guanxi.core"
     label = "core"
     verbose_name = _("核心")
+
+    def ready(self) -> None:
+        from django.urls import register_converter
+
+        from guanxi.core.converters import IdConverter
+
+        register_converter(IdConverter, "id")
+
+        from guanxi.core import thirdparty_labels
+
+        thirdparty_labels.install()

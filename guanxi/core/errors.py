@@ -6,7 +6,24 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 
-class DomainError(Exception):
+def _rebuild(cls: type[BaseException], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    error = cls.__new__(cls, *args)
+    BaseException.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
+
+class PicklableError(Exception):
+    """An exception that survives pickling whatever its ``__init__`` takes. Errors raised
+    in a worker cross a process pipe; the default pickling calls ``cls(*self.args)``, which
+    fails (or silently rebuilds a different error) as soon as ``__init__`` takes other
+    arguments than the message it passes on. This rebuilds from the attributes instead."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.args, dict(self.__dict__)))
+
+
+class DomainError(PicklableError):
     """Base of every business-rule error. ``status`` is the HTTP status it maps to."""
 
     status = 400

@@ -5,6 +5,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -79,6 +80,14 @@ class AuditEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.actor_label} {self.action} {self.model}#{self.object_id}"
 
+    @property
+    def actor_display(self) -> str:
+        """Who made the change, for people: the user's name, or 系统 for the system's own
+        writes (imports by a job, recomputes, demo data), in the reader's language."""
+        if self.actor_id is None and self.actor_label in ("", "system"):
+            return gettext("系统")
+        return self.actor_label
+
 
 class SecurityEvent(models.Model):
     """Security log: logins, failed logins, exports, role and token changes."""
@@ -134,6 +143,13 @@ class Job(models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
     finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    # Who runs it ("host:pid" of the worker process) and when it last reported: a job that
+    # says it runs but whose worker is gone (killed, its machine lost) is stalled.
+    worker = models.CharField(max_length=120, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # The django-tasks result of the task running the job (its queue entry), recorded by
+    # the task when it starts.
+    task_result_id = models.CharField(max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("后台任务")
@@ -162,3 +178,25 @@ class Job(models.Model):
             "result": self.result,
             "errors": self.errors,
         }
+
+
+class WorkerProcess(models.Model):
+    """A running ``guanxi worker`` process, as it reports itself: a thread of the worker
+    refreshes ``heartbeat_at`` every few seconds, whether or not a task runs. Job pages
+    read it to say when no worker is alive; workers read it to tell a dead colleague's
+    claimed tasks, which they queue again (``core.workers``)."""
+
+    worker = models.CharField(_("工作进程"), max_length=120, unique=True)  # "host:pid"
+    host = models.CharField(_("主机"), max_length=100)
+    pid = models.PositiveIntegerField(_("进程号"))
+    queues = models.CharField(_("队列"), max_length=200, blank=True)
+    started_at = models.DateTimeField(_("启动时间"))
+    heartbeat_at = models.DateTimeField(_("最近心跳"), db_index=True)
+
+    class Meta:
+        verbose_name = _("后台工作进程")
+        verbose_name_plural = _("后台工作进程")
+        ordering = ["-heartbeat_at"]
+
+    def __str__(self) -> str:
+        return self.worker

@@ -17,13 +17,15 @@ AUDITED_MODELS = (
     "customers.contact",
     "customers.preference",
     "customers.communication",
-    "customers.product",
-    "customers.order",
+    "orders.product",
+    "orders.order",
     "customers.tag",
     "customers.customfielddefinition",
+    "customers.customercollaborator",
     "accounts.team",
     "accounts.apitoken",
     "accounts.user",
+    "accounts.rolescope",
 )
 
 

@@ -1,10 +1,22 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 
+from guanxi.core.navigation import home_url
 from guanxi.core.selectors import job_get
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """``/`` and the page after login: the first page of the user's menu (staff: "my day";
+    portal users: the portal)."""
+    url = home_url(request)
+    if url is None:  # a deactivated account, or a role no app offers a page to
+        raise PermissionDenied
+    return HttpResponseRedirect(url)
 
 
 @login_required

@@ -9,9 +9,7 @@ from guanxi.customers.models import (
     Contact,
     Customer,
     CustomFieldDefinition,
-    Order,
     Preference,
-    Product,
     Tag,
 )
 from guanxi.customers.services import refresh_contact_keys, refresh_customer_keys
@@ -34,7 +32,7 @@ class CustomerAdmin(AuditedAdmin):
     filter_horizontal = ("tags",)
 
     def customer_id_of(self, obj: Any) -> int | None:
-        return obj.pk
+        return int(obj.pk)
 
     def before_save(self, request: HttpRequest, obj: Any) -> None:
         refresh_customer_keys(obj)
@@ -62,19 +60,6 @@ class PreferenceAdmin(AuditedAdmin):
 class CommunicationAdmin(AuditedAdmin):
     list_display = ("customer", "channel", "direction", "occurred_at", "next_follow_up")
     raw_id_fields = ("customer", "contact", "staff")
-
-
-@admin.register(Product)
-class ProductAdmin(AuditedAdmin):
-    list_display = ("code", "name", "category", "unit_price", "active")
-    search_fields = ("code", "name")
-
-
-@admin.register(Order)
-class OrderAdmin(AuditedAdmin):
-    list_display = ("number", "customer", "order_date", "status", "total")
-    raw_id_fields = ("customer", "created_by")
-    readonly_fields = ("total", "version")
 
 
 @admin.register(Tag)

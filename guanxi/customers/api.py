@@ -10,22 +10,33 @@ here (``_staff_only``): the staff API is not theirs, whatever they ask for.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
-from django.db.models import Model, QuerySet
+from django.db.models import Model
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Path, Query, Router, Schema, Status
+from django.utils.translation import gettext_lazy
+from ninja import Query, Status
 
-from guanxi.accounts import scope
+from guanxi.accounts import permissions
 from guanxi.accounts.models import User
-from guanxi.core.errors import NotFound, PermissionDenied
+from guanxi.core.api.bases import (
+    PageIn,
+    PageOut,
+    RecordId,
+    StaffRouter,
+    one,
+    page_out,
+    page_response,
+    sent_fields,
+)
+from guanxi.core.api.versions import request_version
 from guanxi.customers import selectors, services
 from guanxi.customers.schemas import (
-    MAX_ID,
     AuditEntryOut,
+    CollaboratorIn,
+    CollaboratorOut,
     CommunicationCreateIn,
     CommunicationOut,
     CommunicationUpdateIn,
@@ -40,20 +51,9 @@ from guanxi.customers.schemas import (
     CustomFieldIn,
     CustomFieldOut,
     DeleteIn,
-    OrderCancelIn,
-    OrderCreateIn,
-    OrderDetailOut,
-    OrderFiltersIn,
-    OrderOut,
-    PageIn,
-    PageOut,
     PreferenceCreateIn,
     PreferenceOut,
     PreferenceUpdateIn,
-    ProductCreateIn,
-    ProductOut,
-    ProductUpdateIn,
-    PurchaseSummaryOut,
     TagIn,
     TagOut,
     TimelineEntryOut,
@@ -62,52 +62,20 @@ from guanxi.customers.schemas import (
 M = TypeVar("M", bound=Model)
 F = TypeVar("F", bound=Callable[..., Any])
 
-router = Router(tags=["customers"])
-
-
-def _staff_only(view: F) -> F:
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-        if not scope.is_staff_actor(request.user):
-            raise PermissionDenied(_("客户门户用户无权使用员工端 API。"))
-        return view(request, *args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
-
-
-router.add_decorator(_staff_only)
-
-RecordId = Annotated[int, Path(ge=1, le=MAX_ID)]
+router = StaffRouter(
+    tags=["customers"],
+    allow=permissions.is_staff_actor,
+    message=gettext_lazy("客户门户用户无权使用员工端 API。"),
+)
 
 
 def _actor(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
 
 
-def _page(qs: QuerySet[Any], page: PageIn) -> dict[str, Any]:
-    return _page_out(selectors.paginate(qs, size=page.limit, offset=page.offset), page)
-
-
-def _page_out(result: selectors.Page, page: PageIn) -> dict[str, Any]:
-    return {
-        "count": result.count,
-        "count_capped": result.count_capped,
-        "limit": page.limit,
-        "offset": page.offset,
-        "items": result.items,
-    }
-
-
-def _one(qs: QuerySet[M], pk: int, message: str) -> M:
-    obj = qs.filter(pk=pk).first()
-    if obj is None:
-        raise NotFound(message)
-    return obj
-
-
-def _changes(payload: Schema) -> dict[str, Any]:
-    """The fields the client sent (a PATCH changes only those)."""
-    return payload.model_dump(exclude_unset=True)
+_page = page_response
+_one = one
+_changes = sent_fields
 
 
 # --- customers -------------------------------------------------------------------------
@@ -123,7 +91,7 @@ def customer_list(
         size=page.limit,
         offset=page.offset,
     )
-    return _page_out(result, page)
+    return page_out(result, page)
 
 
 @router.post("/customers", response={201: CustomerOut})
@@ -131,7 +99,11 @@ def customer_create(request: HttpRequest, payload: CustomerCreateIn) -> Status[A
     data = _changes(payload)
     owner_id, tags = data.pop("owner_id", None), data.pop("tags", None)
     customer = services.customer_create(
-        actor=_actor(request), data=data, owner_id=owner_id, tags=tags
+        actor=_actor(request),
+        data=data,
+        owner_id=owner_id,
+        tags=tags,
+        duplicate_reason=data.pop("duplicate_reason", None),
     )
     return Status(201, customer)
 
@@ -146,6 +118,7 @@ def customer_update(request: HttpRequest, customer_id: RecordId, payload: Custom
     data = _changes(payload)
     version = data.pop("version")
     owner_id, tags = data.pop("owner_id", None), data.pop("tags", None)
+    reason = data.pop("duplicate_reason", None)
     return services.customer_update(
         actor=_actor(request),
         customer_id=customer_id,
@@ -153,6 +126,7 @@ def customer_update(request: HttpRequest, customer_id: RecordId, payload: Custom
         version=version,
         owner_id=owner_id,
         tags=tags,
+        duplicate_reason=reason,
     )
 
 
@@ -160,14 +134,12 @@ def customer_update(request: HttpRequest, customer_id: RecordId, payload: Custom
 def customer_delete(
     request: HttpRequest, customer_id: RecordId, params: Query[DeleteIn]
 ) -> Status[None]:
-    services.customer_delete(actor=_actor(request), customer_id=customer_id, version=params.version)
+    services.customer_delete(
+        actor=_actor(request),
+        customer_id=customer_id,
+        version=request_version(request, params.version),
+    )
     return Status(204, None)
-
-
-@router.get("/customers/{customer_id}/summary", response=PurchaseSummaryOut)
-def customer_summary(request: HttpRequest, customer_id: RecordId) -> Any:
-    customer = selectors.customer_get(actor=_actor(request), customer_id=customer_id)
-    return selectors.purchase_summary(customer=customer)
 
 
 @router.get("/customers/{customer_id}/timeline", response=PageOut[TimelineEntryOut])
@@ -177,7 +149,7 @@ def customer_timeline(
     """Newest first."""
     customer = selectors.customer_get(actor=_actor(request), customer_id=customer_id)
     result = selectors.timeline_page(customer=customer, size=page.limit, offset=page.offset)
-    return _page_out(result, page)
+    return page_out(result, page)
 
 
 @router.get("/customers/{customer_id}/history", response=PageOut[AuditEntryOut])
@@ -187,7 +159,47 @@ def customer_history(
     """Every audited change of the customer and its contacts, orders, …, newest first."""
     customer = selectors.customer_get(actor=_actor(request), customer_id=customer_id)
     result = selectors.change_history_page(customer=customer, size=page.limit, offset=page.offset)
-    return _page_out(result, page)
+    return page_out(result, page)
+
+
+# --- collaborators (团队成员) -----------------------------------------------------------------
+
+
+@router.get("/customers/{customer_id}/collaborators", response=PageOut[CollaboratorOut])
+def collaborator_list(
+    request: HttpRequest, customer_id: RecordId, page: Query[PageIn]
+) -> dict[str, Any]:
+    """The users the customer is shared with beyond its account manager's scope, in the
+    order they were added."""
+    customer = selectors.customer_get(actor=_actor(request), customer_id=customer_id)
+    return _page(selectors.collaborators_of(customer=customer), page)
+
+
+@router.post("/customers/{customer_id}/collaborators", response={201: CollaboratorOut})
+def collaborator_add(
+    request: HttpRequest, customer_id: RecordId, payload: CollaboratorIn
+) -> Status[Any]:
+    """Share the customer with a user, read-only or read-write; for those who may change
+    the customer. 409 (``user_id``) if already shared with them: remove first to change
+    the access."""
+    collaborator = services.customer_collaborator_add(
+        actor=_actor(request),
+        customer_id=customer_id,
+        user_id=payload.user_id,
+        access=payload.access,
+    )
+    return Status(201, collaborator)
+
+
+@router.delete("/customers/{customer_id}/collaborators/{user_id}", response={204: None})
+def collaborator_remove(
+    request: HttpRequest, customer_id: RecordId, user_id: RecordId
+) -> Status[None]:
+    """Stop sharing the customer with the user; 404 (``user_id``) if it was not shared."""
+    services.customer_collaborator_remove(
+        actor=_actor(request), customer_id=customer_id, user_id=user_id
+    )
+    return Status(204, None)
 
 
 # --- contacts --------------------------------------------------------------------------
@@ -207,8 +219,12 @@ def contact_list(
 def contact_create(
     request: HttpRequest, customer_id: RecordId, payload: ContactCreateIn
 ) -> Status[Any]:
+    data = _changes(payload)
     contact = services.contact_create(
-        actor=_actor(request), customer_id=customer_id, data=_changes(payload)
+        actor=_actor(request),
+        customer_id=customer_id,
+        data=data,
+        duplicate_reason=data.pop("duplicate_reason", None),
     )
     return Status(201, contact)
 
@@ -221,14 +237,25 @@ def contact_detail(request: HttpRequest, contact_id: RecordId) -> Any:
 @router.patch("/contacts/{contact_id}", response=ContactOut)
 def contact_update(request: HttpRequest, contact_id: RecordId, payload: ContactUpdateIn) -> Any:
     data = _changes(payload)
+    version, reason = data.pop("version"), data.pop("duplicate_reason", None)
     return services.contact_update(
-        actor=_actor(request), contact_id=contact_id, version=data.pop("version"), data=data
+        actor=_actor(request),
+        contact_id=contact_id,
+        version=version,
+        data=data,
+        duplicate_reason=reason,
     )
 
 
 @router.delete("/contacts/{contact_id}", response={204: None})
-def contact_delete(request: HttpRequest, contact_id: RecordId) -> Status[None]:
-    services.contact_delete(actor=_actor(request), contact_id=contact_id)
+def contact_delete(
+    request: HttpRequest, contact_id: RecordId, params: Query[DeleteIn]
+) -> Status[None]:
+    services.contact_delete(
+        actor=_actor(request),
+        contact_id=contact_id,
+        version=request_version(request, params.version),
+    )
     return Status(204, None)
 
 
@@ -272,8 +299,14 @@ def preference_update(
 
 
 @router.delete("/preferences/{preference_id}", response={204: None})
-def preference_delete(request: HttpRequest, preference_id: RecordId) -> Status[None]:
-    services.preference_delete(actor=_actor(request), preference_id=preference_id)
+def preference_delete(
+    request: HttpRequest, preference_id: RecordId, params: Query[DeleteIn]
+) -> Status[None]:
+    services.preference_delete(
+        actor=_actor(request),
+        preference_id=preference_id,
+        version=request_version(request, params.version),
+    )
     return Status(204, None)
 
 
@@ -320,97 +353,6 @@ def communication_update(
     )
 
 
-# --- orders ----------------------------------------------------------------------------
-
-
-@router.get("/orders", response=PageOut[OrderOut])
-def order_list(
-    request: HttpRequest, filters: Query[OrderFiltersIn], page: Query[PageIn]
-) -> dict[str, Any]:
-    """All orders the actor may see, newest first; dates are inclusive."""
-    qs = selectors.scoped_orders(actor=_actor(request))
-    if filters.date_from:
-        qs = qs.filter(order_date__gte=filters.date_from)
-    if filters.date_to:
-        qs = qs.filter(order_date__lte=filters.date_to)
-    if filters.status:
-        qs = qs.filter(status=filters.status)
-    if filters.customer:
-        qs = qs.filter(customer_id=filters.customer)
-    return _page(qs.order_by("-order_date", "-id"), page)
-
-
-@router.get("/customers/{customer_id}/orders", response=PageOut[OrderOut])
-def customer_order_list(
-    request: HttpRequest, customer_id: RecordId, page: Query[PageIn]
-) -> dict[str, Any]:
-    actor = _actor(request)
-    customer = selectors.customer_get(actor=actor, customer_id=customer_id)
-    qs = selectors.scoped_orders(actor=actor).filter(customer_id=customer.pk)
-    return _page(qs.order_by("-order_date", "-id"), page)
-
-
-@router.post("/customers/{customer_id}/orders", response={201: OrderDetailOut})
-def order_create(
-    request: HttpRequest, customer_id: RecordId, payload: OrderCreateIn
-) -> Status[Any]:
-    """The total is the sum of the lines; it is never taken from the request."""
-    order = services.order_create(
-        actor=_actor(request),
-        customer_id=customer_id,
-        order_date=payload.order_date,
-        number=payload.number,
-        note=payload.note,
-        lines=[line.model_dump(exclude_unset=True) for line in payload.lines],
-    )
-    return Status(201, order)
-
-
-@router.get("/orders/{order_id}", response=OrderDetailOut)
-def order_detail(request: HttpRequest, order_id: RecordId) -> Any:
-    qs = selectors.scoped_orders(actor=_actor(request)).prefetch_related("lines")
-    return _one(qs, order_id, _("记录不存在。"))
-
-
-@router.post("/orders/{order_id}/cancel", response=OrderOut)
-def order_cancel(request: HttpRequest, order_id: RecordId, payload: OrderCancelIn) -> Any:
-    return services.order_cancel(actor=_actor(request), order_id=order_id, version=payload.version)
-
-
-# --- products --------------------------------------------------------------------------
-
-
-@router.get("/products", response=PageOut[ProductOut])
-def product_list(
-    request: HttpRequest, page: Query[PageIn], active: bool | None = None
-) -> dict[str, Any]:
-    qs = selectors.products(actor=_actor(request))
-    if active is not None:
-        qs = qs.filter(active=active)
-    return _page(qs.order_by("code"), page)
-
-
-@router.post("/products", response={201: ProductOut})
-def product_create(request: HttpRequest, payload: ProductCreateIn) -> Status[Any]:
-    """Admins only."""
-    product = services.product_create(actor=_actor(request), data=_changes(payload))
-    return Status(201, product)
-
-
-@router.get("/products/{product_id}", response=ProductOut)
-def product_detail(request: HttpRequest, product_id: RecordId) -> Any:
-    return _one(selectors.products(actor=_actor(request)), product_id, _("产品不存在。"))
-
-
-@router.patch("/products/{product_id}", response=ProductOut)
-def product_update(request: HttpRequest, product_id: RecordId, payload: ProductUpdateIn) -> Any:
-    """Admins only."""
-    data = _changes(payload)
-    return services.product_update(
-        actor=_actor(request), product_id=product_id, version=data.pop("version"), data=data
-    )
-
-
 # --- tags & custom fields ----------------------------------------------------------------
 
 
@@ -421,6 +363,8 @@ def tag_list(request: HttpRequest, page: Query[PageIn]) -> dict[str, Any]:
 
 @router.post("/tags", response={201: TagOut})
 def tag_create(request: HttpRequest, payload: TagIn) -> Status[Any]:
+    """Admins only (tags are a setting); tagging a customer with a new name through
+    ``PATCH /customers/{id}`` creates it for admins, managers and account managers."""
     tag = services.tag_create(actor=_actor(request), name=payload.name, color=payload.color)
     return Status(201, tag)
 

@@ -14,9 +14,21 @@ from django.utils import timezone
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from guanxi.core.forms import BootstrapFormMixin
+from guanxi.core.forms import (
+    BLANK,
+    BootstrapFormMixin,
+    DateInput,
+    DateTimeInput,
+    optional_text,
+    validate_phone,
+    version_field,
+)
+from guanxi.core.limits import limit
 from guanxi.customers.models import (
+    CUSTOM_TEXT_LENGTH,
     Channel,
+    CollaboratorAccess,
+    Communication,
     CompanySize,
     Contact,
     Customer,
@@ -26,32 +38,17 @@ from guanxi.customers.models import (
     CustomFieldDefinition,
     CustomFieldType,
     Direction,
+    Preference,
     PreferenceCategory,
     PreferredChannel,
-    Product,
 )
 
-BLANK: list[tuple[Any, Any]] = [("", "—")]
 TAG_SEPARATORS = re.compile(r"[,，、;；]+")
 CUSTOM_PREFIX = "cf_"
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs, format="%Y-%m-%d")
-
-
-class DateTimeInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs, format="%Y-%m-%dT%H:%M")
-
-
 def _text(label: Any, max_length: int, **kwargs: Any) -> forms.CharField:
-    return forms.CharField(label=label, max_length=max_length, required=False, **kwargs)
+    return optional_text(label, max_length, **kwargs)
 
 
 def split_tags(raw: str) -> list[str]:
@@ -69,7 +66,7 @@ class CustomerForm(BootstrapFormMixin, forms.Form):
     """Every A1 field, the tags, the owner (for those who may assign one) and one field per
     active custom-field definition, typed by its kind."""
 
-    name = forms.CharField(label=_("名称"), max_length=200)
+    name = forms.CharField(label=_("名称"), max_length=limit(Customer, "name"))
     kind = forms.ChoiceField(label=_("类型"), choices=CustomerKind.choices)
     status = forms.ChoiceField(label=_("状态"), choices=CustomerStatus.choices)
     industry = _text(_("行业"), 50)
@@ -77,11 +74,21 @@ class CustomerForm(BootstrapFormMixin, forms.Form):
     source = forms.ChoiceField(
         label=_("来源"), choices=BLANK + CustomerSource.choices, required=False
     )
+    credit_code = _text(
+        _("统一社会信用代码"), 40, help_text=_("18 位，企业、政府机构等组织填写；系统校验校验位。")
+    )
+    # Rendered as the GB/T 2260 cascade (``{% region_cascade form=form %}``).
     province = _text(_("省份"), 20)
     city = _text(_("城市"), 30)
+    district = _text(_("区县"), 30)
     address = _text(_("地址"), 200)
-    phone = _text(_("电话"), 40, widget=forms.TextInput(attrs={"inputmode": "tel"}))
-    email = forms.EmailField(label=_("邮箱"), max_length=254, required=False)
+    phone = _text(
+        _("电话"),
+        40,
+        widget=forms.TextInput(attrs={"inputmode": "tel"}),
+        validators=[validate_phone],
+    )
+    email = forms.EmailField(label=_("邮箱"), max_length=limit(Customer, "email"), required=False)
     website = _text(_("网站"), 200)
     since = forms.DateField(label=_("客户起始日期"), required=False, widget=DateInput())
     tags = _text(
@@ -91,16 +98,28 @@ class CustomerForm(BootstrapFormMixin, forms.Form):
         widget=forms.TextInput(attrs={"list": "gx-tag-options"}),
     )
     notes = forms.CharField(
-        label=_("备注"), max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("备注"),
+        max_length=limit(Customer, "notes"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
     owner = forms.TypedChoiceField(
         label=_("客户经理"), coerce=int, required=False, empty_value=None
     )
-    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    # Shown with the duplicate warning (查重) only; the service asks for it when it finds
+    # likely duplicates. ``hx-preserve``: the warning re-renders while the user types.
+    duplicate_reason = _text(
+        _("仍要保存的原因"),
+        500,
+        widget=forms.Textarea(
+            attrs={"rows": 2, "hx-preserve": "true", "placeholder": _("如：同名的另一家分公司")}
+        ),
+    )
+    version = version_field()
 
     MODEL_FIELDS = (
-        "name", "kind", "status", "industry", "size", "source", "province", "city", "address",
-        "phone", "email", "website", "since", "notes",
+        "name", "kind", "status", "industry", "size", "source", "province", "city", "district",
+        "credit_code", "address", "phone", "email", "website", "since", "notes",
     )  # fmt: skip
 
     def __init__(
@@ -155,7 +174,7 @@ class CustomerForm(BootstrapFormMixin, forms.Form):
         if definition.field_type == CustomFieldType.CHOICE:
             choices = [(str(c), str(c)) for c in definition.choices or []]
             return forms.ChoiceField(choices=BLANK + choices, **common)
-        return forms.CharField(max_length=500, **common)
+        return forms.CharField(max_length=CUSTOM_TEXT_LENGTH, **common)
 
     @property
     def custom_field_names(self) -> list[str]:
@@ -183,11 +202,15 @@ class CustomerForm(BootstrapFormMixin, forms.Form):
                 else (str(value) if isinstance(value, Decimal) else value)
             )
         data["custom_fields"] = custom
-        kwargs: dict[str, Any] = {"data": data, "tags": split_tags(self.cleaned_data["tags"])}
+        kwargs: dict[str, Any] = {
+            "data": data,
+            "tags": split_tags(self.cleaned_data["tags"]),
+            "duplicate_reason": self.cleaned_data.get("duplicate_reason") or "",
+        }
         if "owner" in self.fields and self.cleaned_data.get("owner") is not None:
             kwargs["owner_id"] = self.cleaned_data["owner"]
         if "version" in self.fields:
-            kwargs["version"] = self.cleaned_data.get("version")
+            kwargs["version"] = self.cleaned_data["version"]
         return kwargs
 
     @staticmethod
@@ -202,11 +225,21 @@ class CustomerForm(BootstrapFormMixin, forms.Form):
 class ContactForm(BootstrapFormMixin, forms.Form):
     prefix = "contact"  # several forms share the 360 page: keep their ids apart
 
-    name = forms.CharField(label=_("姓名"), max_length=100)
+    name = forms.CharField(label=_("姓名"), max_length=limit(Contact, "name"))
     title = _text(_("职务"), 100)
-    mobile = _text(_("手机"), 40, widget=forms.TextInput(attrs={"inputmode": "tel"}))
-    phone = _text(_("电话"), 40, widget=forms.TextInput(attrs={"inputmode": "tel"}))
-    email = forms.EmailField(label=_("邮箱"), max_length=254, required=False)
+    mobile = _text(
+        _("手机"),
+        40,
+        widget=forms.TextInput(attrs={"inputmode": "tel"}),
+        validators=[validate_phone],
+    )
+    phone = _text(
+        _("电话"),
+        40,
+        widget=forms.TextInput(attrs={"inputmode": "tel"}),
+        validators=[validate_phone],
+    )
+    email = forms.EmailField(label=_("邮箱"), max_length=limit(Contact, "email"), required=False)
     wechat = _text(_("微信"), 64)
     birthday = forms.DateField(label=_("生日"), required=False, widget=DateInput())
     preferred_channel = forms.ChoiceField(
@@ -214,9 +247,24 @@ class ContactForm(BootstrapFormMixin, forms.Form):
     )
     is_primary = forms.BooleanField(label=_("主要联系人"), required=False)
     consent_marketing = forms.BooleanField(label=_("同意营销联系"), required=False)
+    # Shown with the duplicate warning (查重) only, as on the customer form.
+    duplicate_reason = _text(
+        _("仍要保存的原因"),
+        500,
+        widget=forms.Textarea(
+            attrs={"rows": 2, "hx-preserve": "true", "placeholder": _("如：同名的另一个人")}
+        ),
+    )
+    # What the entry check (查重) is asked with while the user types.
+    CHECKED_FIELDS = ("name", "mobile", "phone", "email")
 
     def service_data(self) -> dict[str, Any]:
-        return dict(self.cleaned_data)
+        data = dict(self.cleaned_data)
+        data.pop("duplicate_reason", None)
+        return data
+
+    def duplicate_reason_value(self) -> str:
+        return str(self.cleaned_data.get("duplicate_reason") or "")
 
 
 class PreferenceForm(BootstrapFormMixin, forms.Form):
@@ -225,12 +273,12 @@ class PreferenceForm(BootstrapFormMixin, forms.Form):
     category = forms.ChoiceField(label=_("类别"), choices=PreferenceCategory.choices)
     key = forms.CharField(
         label=pgettext_lazy("preference", "项目"),
-        max_length=100,
+        max_length=limit(Preference, "key"),
         widget=forms.TextInput(attrs={"placeholder": _("如：茶")}),
     )
     value = forms.CharField(
         label=_("内容"),
-        max_length=300,
+        max_length=limit(Preference, "value"),
         widget=forms.TextInput(attrs={"placeholder": _("如：只喝龙井")}),
     )
     note = _text(_("说明"), 500)
@@ -251,7 +299,9 @@ class CommunicationForm(BootstrapFormMixin, forms.Form):
         label=_("联系人"), coerce=int, required=False, empty_value=None
     )
     summary = forms.CharField(
-        label=_("摘要"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("摘要"),
+        max_length=limit(Communication, "summary"),
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
     next_follow_up = forms.DateField(label=_("下次跟进日期"), required=False, widget=DateInput())
 
@@ -283,94 +333,7 @@ class CommunicationForm(BootstrapFormMixin, forms.Form):
         return "contact" if service_field == "contact_id" else service_field
 
 
-class OrderForm(BootstrapFormMixin, forms.Form):
-    prefix = "order"  # several forms share the 360 page: keep their ids apart
-
-    order_date = forms.DateField(label=_("下单日期"), widget=DateInput())
-    number = _text(_("订单号"), 40, help_text=_("留空自动编号。"))
-    note = _text(_("备注"), 500)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("initial", {"order_date": timezone.localdate()})
-        super().__init__(*args, **kwargs)
-
-
-class OrderLineForm(BootstrapFormMixin, forms.Form):
-    product = forms.TypedChoiceField(label=_("产品"), coerce=int, required=False, empty_value=None)
-    description = _text(_("描述"), 200)
-    quantity = forms.DecimalField(
-        label=_("数量"), max_digits=12, decimal_places=2, min_value=Decimal("0.01"), initial=1
-    )
-    unit_price = forms.DecimalField(
-        label=_("单价"), max_digits=12, decimal_places=2, min_value=Decimal("0"), required=False
-    )
-
-    def __init__(self, *args: Any, products: Iterable[Product] = (), **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.products = list(products)
-        cast(forms.ChoiceField, self.fields["product"]).choices = BLANK + [
-            (p.pk, str(p)) for p in self.products
-        ]
-        self.fields["product"].widget.attrs["data-gx-product"] = ""
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if not data.get("product") and not data.get("description"):
-            self.add_error("description", _("请选择产品或填写描述。"))
-        return data
-
-    def service_line(self) -> dict[str, Any]:
-        line: dict[str, Any] = {"quantity": self.cleaned_data["quantity"]}
-        for name, key in (("product", "product_id"), ("description", "description"),
-                          ("unit_price", "unit_price")):  # fmt: skip
-            if self.cleaned_data.get(name) not in (None, ""):
-                line[key] = self.cleaned_data[name]
-        return line
-
-
-class BaseOrderLineFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
-    def __init__(self, *args: Any, products: Iterable[Product] = (), **kwargs: Any) -> None:
-        self.products = list(products)
-        super().__init__(*args, **kwargs)
-
-    def get_form_kwargs(self, index: int | None) -> dict[str, Any]:
-        return {"products": self.products}
-
-    def clean(self) -> None:
-        if any(self.errors):
-            return
-        if not self.filled_forms():
-            raise forms.ValidationError(_("订单至少需要一行明细。"))
-
-    def filled_forms(self) -> list[OrderLineForm]:
-        return [
-            f
-            for f in self.forms
-            if f.has_changed() and f.cleaned_data and not f.cleaned_data.get("DELETE")
-        ]
-
-
-OrderLineFormSet = cast(
-    type[BaseOrderLineFormSet],
-    forms.formset_factory(
-        OrderLineForm,
-        formset=BaseOrderLineFormSet,
-        extra=2,
-        max_num=500,
-        validate_max=True,
-        absolute_max=500,
-    ),
-)
-
-
 # --- inline edits on the 360 page -----------------------------------------------------------
-
-
-class VersionForm(forms.Form):
-    """The one field of a one-click write (delete, cancel, follow-up done): the version of
-    the record the user was looking at, so a click on a stale page is refused."""
-
-    version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
 
 
 class EditFormMixin:
@@ -386,7 +349,7 @@ class EditFormMixin:
         kwargs.setdefault("prefix", f"{getattr(type(self), 'prefix', None) or 'edit'}-{record.pk}")
         kwargs.setdefault("initial", {**self.initial_for(record), "version": record.version})
         super().__init__(*args, **kwargs)
-        self.fields["version"] = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+        self.fields["version"] = version_field()
 
     def initial_for(self, record: Any) -> dict[str, Any]:
         return {name: getattr(record, name) for name in self.fields_of_record()}
@@ -405,7 +368,8 @@ class EditFormMixin:
 
 
 class ContactEditForm(EditFormMixin, ContactForm):
-    pass
+    def fields_of_record(self) -> list[str]:
+        return [name for name in super().fields_of_record() if name != "duplicate_reason"]
 
 
 class PreferenceEditForm(EditFormMixin, PreferenceForm):
@@ -431,3 +395,27 @@ class CommunicationEditForm(EditFormMixin, CommunicationForm):
         if value and stored and value == stored.replace(second=0, microsecond=0):
             return stored
         return value
+
+
+class CollaboratorForm(BootstrapFormMixin, forms.Form):
+    """Share the customer with a user (团队成员): whom, and read-only or read-write."""
+
+    prefix = "collab"  # several forms share the 360 page: keep their ids apart
+
+    user = forms.TypedChoiceField(label=_("成员"), coerce=int, empty_value=None)
+    access = forms.ChoiceField(
+        label=_("权限"), choices=CollaboratorAccess.choices, initial=CollaboratorAccess.READ
+    )
+
+    def __init__(self, *args: Any, users: Iterable[Any] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["user"]).choices = BLANK + [
+            (u.pk, f"{u} ({u.username})") for u in users
+        ]
+
+    def service_data(self) -> dict[str, Any]:
+        return {"user_id": self.cleaned_data["user"], "access": self.cleaned_data["access"]}
+
+    @staticmethod
+    def error_field_map(service_field: str) -> str:
+        return "user" if service_field == "user_id" else service_field

@@ -13,58 +13,45 @@ models' choices. Money leaves the API as a string with two decimals.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
 from pydantic import (
-    AfterValidator,
-    AwareDatetime,
-    ConfigDict,
-    PlainSerializer,
     StrictBool,
     StrictFloat,
     StrictInt,
     StrictStr,
     StringConstraints,
-    field_validator,
 )
 
-from guanxi.customers.services import MAX_AMOUNT
+from guanxi.core.api.bases import (
+    MAX_ID,
+    Date,
+    Id,
+    InputSchema,
+    NoNulSchema,
+    Timestamp,
+)
+from guanxi.core.api.versions import VERSION_DESCRIPTION
+from guanxi.core.limits import limit
+from guanxi.customers.models import (
+    Communication,
+    Contact,
+    Customer,
+    CustomFieldDefinition,
+    Preference,
+    Tag,
+)
 
-MAX_ID = 2**63 - 1  # the largest BigAutoField; larger ids overflow the database driver
-EARLIEST = dt.date(1900, 1, 1)
-LATEST = dt.date(2100, 12, 31)
-MAX_OFFSET = 1_000_000  # deeper pages: narrow the filters instead
-
-
-def _sane_date(value: dt.date) -> dt.date:
-    # Far-off dates are typos, and at the edges of the calendar converting to UTC overflows.
-    if not EARLIEST <= value <= LATEST:
-        raise ValueError(f"must be between {EARLIEST} and {LATEST}")
-    return value
-
-
-def _sane_datetime(value: dt.datetime) -> dt.datetime:
-    _sane_date(value.date())
-    return value
-
-
-Id = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
-Date = Annotated[dt.date, AfterValidator(_sane_date)]
-Timestamp = Annotated[AwareDatetime, AfterValidator(_sane_datetime)]
-MoneyIn = Annotated[Decimal, Field(ge=0, le=MAX_AMOUNT, max_digits=14, decimal_places=2)]
-QuantityIn = Annotated[Decimal, Field(gt=0, le=Decimal("9999999999.99"), decimal_places=2)]
-DecimalOut = Annotated[
-    Decimal, PlainSerializer(lambda value: f"{value:.2f}", return_type=str, when_used="always")
-]
-Money = DecimalOut
 TagName = Annotated[
     StrictStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)
 ]
 CustomFieldValue = StrictStr | StrictInt | StrictFloat | None
 CustomFields = Annotated[
-    dict[Annotated[str, StringConstraints(max_length=50)], CustomFieldValue],
+    dict[
+        Annotated[str, StringConstraints(max_length=limit(CustomFieldDefinition, "key"))],
+        CustomFieldValue,
+    ],
     Field(max_length=100),
 ]
 
@@ -84,52 +71,8 @@ OrderStatusValue = Literal["confirmed", "cancelled"]
 CustomFieldTypeValue = Literal["text", "number", "date", "choice"]
 CustomerSortValue = Literal["name", "-name", "created", "-created", "since", "-since", "status"]
 
-T = TypeVar("T")
-
-
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
-
-
-class NoNulSchema(Schema):
-    """PostgreSQL text cannot hold NUL characters; refuse them here as a 422 naming the
-    field instead of letting the database fail the request with a 500."""
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _reject_nul(cls, value: Any) -> Any:
-        if _has_nul(value):
-            raise ValueError("must not contain NUL characters")
-        return value
-
-
-class InputSchema(NoNulSchema):
-    model_config = ConfigDict(extra="forbid")
-
-
-# --- pagination ------------------------------------------------------------------------
-
-
-class PageIn(Schema):
-    limit: int = Field(25, ge=1, le=200)
-    offset: int = Field(0, ge=0, le=MAX_OFFSET, description="Rows to skip.")
-
 
 # --- shared output ---------------------------------------------------------------------
-
-
-class PageOut(Schema, Generic[T]):
-    count: int = Field(..., description="Rows matching, at most 10,000 (see count_capped).")
-    count_capped: bool = Field(..., description="True when more than 10,000 rows match.")
-    limit: int
-    offset: int
-    items: list[T]
 
 
 class UserRefOut(Schema):
@@ -150,24 +93,40 @@ class TeamRefOut(Schema):
 # --- customers -------------------------------------------------------------------------
 
 
+DUPLICATE_REASON_HELP = (
+    "Why to save although the duplicate check (查重) finds customers you can see with the "
+    "same name key, phone or e-mail; without it such a write answers 422 naming "
+    "`duplicate_reason` and the likely duplicates. Kept as the customer's `duplicate_note`."
+)
+
+
 class CustomerCreateIn(InputSchema):
     kind: CustomerKindValue = "enterprise"
-    name: StrictStr = Field(..., min_length=1, max_length=200)
-    industry: StrictStr = Field("", max_length=50)
+    name: StrictStr = Field(..., min_length=1, max_length=limit(Customer, "name"))
+    industry: StrictStr = Field("", max_length=limit(Customer, "industry"))
     size: CompanySizeValue = ""
-    province: StrictStr = Field("", max_length=20)
-    city: StrictStr = Field("", max_length=30)
-    address: StrictStr = Field("", max_length=200)
+    province: StrictStr = Field("", max_length=limit(Customer, "province"))
+    city: StrictStr = Field("", max_length=limit(Customer, "city"))
+    district: StrictStr = Field(
+        "", max_length=limit(Customer, "district"), description="区县, within the city."
+    )
+    credit_code: StrictStr = Field(
+        "",
+        max_length=40,
+        description="统一社会信用代码 (18 characters, check digit verified); organisations only.",
+    )
+    address: StrictStr = Field("", max_length=limit(Customer, "address"))
     source: CustomerSourceValue = ""
     status: CustomerStatusValue = "prospect"
     since: Date | None = None
-    phone: StrictStr = Field("", max_length=40)
-    email: StrictStr = Field("", max_length=254)
-    website: StrictStr = Field("", max_length=200)
-    notes: StrictStr = Field("", max_length=5000)
+    phone: StrictStr = Field("", max_length=limit(Customer, "phone"))
+    email: StrictStr = Field("", max_length=limit(Customer, "email"))
+    website: StrictStr = Field("", max_length=limit(Customer, "website"))
+    notes: StrictStr = Field("", max_length=limit(Customer, "notes"))
     custom_fields: CustomFields = Field(default_factory=dict)
     owner_id: Id | None = Field(None, description="Managers and admins only; default: you.")
     tags: list[TagName] = Field(default_factory=list, max_length=50)
+    duplicate_reason: StrictStr = Field("", max_length=500, description=DUPLICATE_REASON_HELP)
 
 
 class CustomerUpdateIn(InputSchema):
@@ -176,24 +135,27 @@ class CustomerUpdateIn(InputSchema):
 
     version: Id
     kind: CustomerKindValue = None
-    name: StrictStr = Field(None, min_length=1, max_length=200)
-    industry: StrictStr = Field(None, max_length=50)
+    name: StrictStr = Field(None, min_length=1, max_length=limit(Customer, "name"))
+    industry: StrictStr = Field(None, max_length=limit(Customer, "industry"))
     size: CompanySizeValue = None
-    province: StrictStr = Field(None, max_length=20)
-    city: StrictStr = Field(None, max_length=30)
-    address: StrictStr = Field(None, max_length=200)
+    province: StrictStr = Field(None, max_length=limit(Customer, "province"))
+    city: StrictStr = Field(None, max_length=limit(Customer, "city"))
+    district: StrictStr = Field(None, max_length=limit(Customer, "district"))
+    credit_code: StrictStr = Field(None, max_length=40)
+    address: StrictStr = Field(None, max_length=limit(Customer, "address"))
     source: CustomerSourceValue = None
     status: CustomerStatusValue = None
     since: Date | None = None
-    phone: StrictStr = Field(None, max_length=40)
-    email: StrictStr = Field(None, max_length=254)
-    website: StrictStr = Field(None, max_length=200)
-    notes: StrictStr = Field(None, max_length=5000)
+    phone: StrictStr = Field(None, max_length=limit(Customer, "phone"))
+    email: StrictStr = Field(None, max_length=limit(Customer, "email"))
+    website: StrictStr = Field(None, max_length=limit(Customer, "website"))
+    notes: StrictStr = Field(None, max_length=limit(Customer, "notes"))
     custom_fields: CustomFields = None
     owner_id: Id = Field(None, description="Managers and admins only.")
     tags: list[TagName] | None = Field(
         None, max_length=50, description="Replaces the tags; null or omitted keeps them."
     )
+    duplicate_reason: StrictStr = Field(None, max_length=500, description=DUPLICATE_REASON_HELP)
 
 
 class CustomerListOut(Schema):
@@ -225,6 +187,8 @@ class CustomerOut(Schema):
     size: CompanySizeValue
     province: str
     city: str
+    district: str
+    credit_code: str
     address: str
     source: CustomerSourceValue
     status: CustomerStatusValue
@@ -259,16 +223,8 @@ class CustomerFiltersIn(NoNulSchema):
     tag: str = Field("", max_length=50)
     province: str = Field("", max_length=20)
     city: str = Field("", max_length=30)
+    district: str = Field("", max_length=30)
     sort: CustomerSortValue = "-created"
-
-
-class PurchaseSummaryOut(Schema):
-    orders: int
-    total: Money
-    average_amount: Money | None
-    average_days_between: float | None
-    first_purchase: dt.date | None
-    last_purchase: dt.date | None
 
 
 class TimelineEntryOut(Schema):
@@ -303,33 +259,47 @@ class AuditEntryOut(Schema):
 # --- contacts --------------------------------------------------------------------------
 
 
+CONTACT_DUPLICATE_REASON_HELP = (
+    "Why to save although the duplicate check (查重) finds contacts you can see with the "
+    "same name at the same customer, the same mobile/phone number or the same e-mail; "
+    "without it such a write answers 422 naming `duplicate_reason` and the likely "
+    "duplicates. Kept as the contact's `duplicate_note`."
+)
+
+
 class ContactCreateIn(InputSchema):
-    name: StrictStr = Field(..., min_length=1, max_length=100)
-    title: StrictStr = Field("", max_length=100)
-    phone: StrictStr = Field("", max_length=40)
-    mobile: StrictStr = Field("", max_length=40)
-    email: StrictStr = Field("", max_length=254)
-    wechat: StrictStr = Field("", max_length=64)
+    name: StrictStr = Field(..., min_length=1, max_length=limit(Contact, "name"))
+    title: StrictStr = Field("", max_length=limit(Contact, "title"))
+    phone: StrictStr = Field("", max_length=limit(Contact, "phone"))
+    mobile: StrictStr = Field("", max_length=limit(Contact, "mobile"))
+    email: StrictStr = Field("", max_length=limit(Contact, "email"))
+    wechat: StrictStr = Field("", max_length=limit(Contact, "wechat"))
     birthday: Date | None = None
     preferred_channel: PreferredChannelValue = ""
     consent_marketing: StrictBool = False
     is_primary: StrictBool = False
-    notes: StrictStr = Field("", max_length=2000)
+    notes: StrictStr = Field("", max_length=limit(Contact, "notes"))
+    duplicate_reason: StrictStr = Field(
+        "", max_length=500, description=CONTACT_DUPLICATE_REASON_HELP
+    )
 
 
 class ContactUpdateIn(InputSchema):
     version: Id
-    name: StrictStr = Field(None, min_length=1, max_length=100)
-    title: StrictStr = Field(None, max_length=100)
-    phone: StrictStr = Field(None, max_length=40)
-    mobile: StrictStr = Field(None, max_length=40)
-    email: StrictStr = Field(None, max_length=254)
-    wechat: StrictStr = Field(None, max_length=64)
+    name: StrictStr = Field(None, min_length=1, max_length=limit(Contact, "name"))
+    title: StrictStr = Field(None, max_length=limit(Contact, "title"))
+    phone: StrictStr = Field(None, max_length=limit(Contact, "phone"))
+    mobile: StrictStr = Field(None, max_length=limit(Contact, "mobile"))
+    email: StrictStr = Field(None, max_length=limit(Contact, "email"))
+    wechat: StrictStr = Field(None, max_length=limit(Contact, "wechat"))
     birthday: Date | None = None
     preferred_channel: PreferredChannelValue = None
     consent_marketing: StrictBool = None
     is_primary: StrictBool = None
-    notes: StrictStr = Field(None, max_length=2000)
+    notes: StrictStr = Field(None, max_length=limit(Contact, "notes"))
+    duplicate_reason: StrictStr = Field(
+        None, max_length=500, description=CONTACT_DUPLICATE_REASON_HELP
+    )
 
 
 class ContactOut(Schema):
@@ -347,6 +317,7 @@ class ContactOut(Schema):
     consent_updated_at: dt.datetime | None
     is_primary: bool
     notes: str
+    duplicate_note: str
     created_at: dt.datetime
     updated_at: dt.datetime
     version: int
@@ -357,17 +328,17 @@ class ContactOut(Schema):
 
 class PreferenceCreateIn(InputSchema):
     category: PreferenceCategoryValue
-    key: StrictStr = Field(..., min_length=1, max_length=100)
-    value: StrictStr = Field(..., min_length=1, max_length=300)
-    note: StrictStr = Field("", max_length=500)
+    key: StrictStr = Field(..., min_length=1, max_length=limit(Preference, "key"))
+    value: StrictStr = Field(..., min_length=1, max_length=limit(Preference, "value"))
+    note: StrictStr = Field("", max_length=limit(Preference, "note"))
 
 
 class PreferenceUpdateIn(InputSchema):
     version: Id
     category: PreferenceCategoryValue = None
-    key: StrictStr = Field(None, min_length=1, max_length=100)
-    value: StrictStr = Field(None, min_length=1, max_length=300)
-    note: StrictStr = Field(None, max_length=500)
+    key: StrictStr = Field(None, min_length=1, max_length=limit(Preference, "key"))
+    value: StrictStr = Field(None, min_length=1, max_length=limit(Preference, "value"))
+    note: StrictStr = Field(None, max_length=limit(Preference, "note"))
 
 
 class PreferenceOut(Schema):
@@ -390,7 +361,7 @@ class CommunicationCreateIn(InputSchema):
     channel: ChannelValue
     direction: DirectionValue = "out"
     occurred_at: Timestamp | None = Field(None, description="With a UTC offset; default: now.")
-    summary: StrictStr = Field(..., min_length=1, max_length=5000)
+    summary: StrictStr = Field(..., min_length=1, max_length=limit(Communication, "summary"))
     next_follow_up: Date | None = None
     follow_up_done: StrictBool = False
 
@@ -401,7 +372,7 @@ class CommunicationUpdateIn(InputSchema):
     channel: ChannelValue = None
     direction: DirectionValue = None
     occurred_at: Timestamp = None
-    summary: StrictStr = Field(None, min_length=1, max_length=5000)
+    summary: StrictStr = Field(None, min_length=1, max_length=limit(Communication, "summary"))
     next_follow_up: Date | None = None
     follow_up_done: StrictBool = None
 
@@ -422,102 +393,27 @@ class CommunicationOut(Schema):
     version: int
 
 
-# --- products --------------------------------------------------------------------------
+# --- collaborators (团队成员) -----------------------------------------------------------------
+
+CollaboratorAccessValue = Literal["read", "write"]
 
 
-class ProductCreateIn(InputSchema):
-    code: StrictStr = Field(..., min_length=1, max_length=40)
-    name: StrictStr = Field(..., min_length=1, max_length=200)
-    category: StrictStr = Field("", max_length=50)
-    unit_price: MoneyIn
-    active: StrictBool = True
-
-
-class ProductUpdateIn(InputSchema):
-    version: Id
-    code: StrictStr = Field(None, min_length=1, max_length=40)
-    name: StrictStr = Field(None, min_length=1, max_length=200)
-    category: StrictStr = Field(None, max_length=50)
-    unit_price: MoneyIn = None
-    active: StrictBool = None
-
-
-class ProductOut(Schema):
-    id: int
-    code: str
-    name: str
-    category: str
-    unit_price: Money
-    active: bool
-    version: int
-
-
-# --- orders ----------------------------------------------------------------------------
-
-
-class OrderLineIn(InputSchema):
-    product_id: Id | None = None
-    description: StrictStr | None = Field(
-        None, max_length=200, description="Default: the product's name."
+class CollaboratorIn(InputSchema):
+    user_id: Id = Field(..., description="An active staff user other than the account manager.")
+    access: CollaboratorAccessValue = Field(
+        "read", description="read: sees the customer; write: also changes it."
     )
-    quantity: QuantityIn = Decimal("1")
-    unit_price: MoneyIn | None = Field(None, description="Default: the product's price.")
 
 
-class OrderCreateIn(InputSchema):
-    order_date: Date
-    number: StrictStr | None = Field(
-        None, min_length=1, max_length=40, description="Default: SO<date>-<sequence>."
-    )
-    note: StrictStr = Field("", max_length=500)
-    lines: list[OrderLineIn] = Field(..., min_length=1, max_length=500)
-
-
-class OrderCancelIn(InputSchema):
-    version: Id
+class CollaboratorOut(Schema):
+    user: UserRefOut
+    access: CollaboratorAccessValue
+    added_by_id: int | None
+    created_at: dt.datetime
 
 
 class DeleteIn(Schema):
-    version: int | None = Field(
-        None, ge=1, le=MAX_ID, description="The version you read; a stale one is refused (409)."
-    )
-
-
-class OrderFiltersIn(Schema):
-    date_from: Date | None = Field(None, description="Order date on or after (inclusive).")
-    date_to: Date | None = Field(None, description="Order date on or before (inclusive).")
-    status: Literal[OrderStatusValue, ""] = ""
-    customer: int | None = Field(None, ge=1, le=MAX_ID, description="Customer id.")
-
-
-class OrderLineOut(Schema):
-    id: int
-    product_id: int | None
-    description: str
-    quantity: DecimalOut
-    unit_price: Money
-    amount: Money
-
-
-class OrderOut(Schema):
-    id: int
-    customer_id: int
-    number: str
-    order_date: dt.date
-    status: OrderStatusValue
-    currency: str
-    total: Money
-    note: str
-    created_at: dt.datetime
-    version: int
-
-
-class OrderDetailOut(OrderOut):
-    lines: list[OrderLineOut]
-
-    @staticmethod
-    def resolve_lines(obj: Any) -> list[Any]:
-        return list(obj.lines.all())
+    version: int | None = Field(None, ge=1, le=2**31 - 1, description=VERSION_DESCRIPTION)
 
 
 # --- tags & custom fields ----------------------------------------------------------------
@@ -525,7 +421,7 @@ class OrderDetailOut(OrderOut):
 
 class TagIn(InputSchema):
     name: TagName
-    color: StrictStr = Field("secondary", min_length=1, max_length=20)
+    color: StrictStr = Field("secondary", min_length=1, max_length=limit(Tag, "color"))
 
 
 class TagOut(Schema):
@@ -535,9 +431,14 @@ class TagOut(Schema):
 
 
 class CustomFieldIn(InputSchema):
-    key: StrictStr = Field(..., min_length=1, max_length=50, pattern=r"^[-a-zA-Z0-9_]+$")
-    label: StrictStr = Field(..., min_length=1, max_length=100)
-    label_en: StrictStr = Field("", max_length=100)
+    key: StrictStr = Field(
+        ...,
+        min_length=1,
+        max_length=limit(CustomFieldDefinition, "key"),
+        pattern=r"^[-a-zA-Z0-9_]+$",
+    )
+    label: StrictStr = Field(..., min_length=1, max_length=limit(CustomFieldDefinition, "label"))
+    label_en: StrictStr = Field("", max_length=limit(CustomFieldDefinition, "label_en"))
     field_type: CustomFieldTypeValue
     choices: list[Annotated[StrictStr, StringConstraints(min_length=1, max_length=100)]] = Field(
         default_factory=list, max_length=100, description="Allowed values of a choice field."

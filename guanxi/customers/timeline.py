@@ -239,9 +239,10 @@ def timeline_refresh(
 
 
 register_kind("communication", label=_("沟通"), icon="☎", color="primary")
-register_kind("order", label=_("订单"), icon="¥", color="success")
 register_kind("change", label=_("资料变更"), icon="✎", color="secondary")
 register_kind("customer", label=_("客户"), icon="★", color="info")
 register_kind("contact", label=_("联系人"), icon="☺", color="secondary")
 register_kind("preference", label=_("偏好"), icon="♥", color="warning")
 register_kind("merge", label=_("合并"), icon="⇄", color="dark")
+register_kind("collaborator", label=_("团队成员"), icon="⚇", color="info")
+register_kind("bin", label=_("回收站"), icon="♻", color="danger")

@@ -19,6 +19,25 @@
     total.value = String(index + 1);
   });
 
+  // A read-only secret selects itself on click; a data-gx-copy="<id>" button copies the
+  // value of the element with that id (no inline handlers: the templates carry none).
+  document.addEventListener("click", function (event) {
+    var field = event.target.closest("[data-gx-select]");
+    if (field && field.select) field.select();
+    var button = event.target.closest("[data-gx-copy]");
+    if (!button || !navigator.clipboard) return;
+    var source = document.getElementById(button.getAttribute("data-gx-copy"));
+    if (source) navigator.clipboard.writeText(source.value);
+  });
+
+  // A select marked data-gx-autosubmit submits its form when changed (filter bars).
+  document.addEventListener("change", function (event) {
+    var select = event.target;
+    if (!select.matches || !select.matches("[data-gx-autosubmit]") || !select.form) return;
+    if (select.form.requestSubmit) select.form.requestSubmit();
+    else select.form.submit();
+  });
+
   // Picking a product fills in its list price unless the user typed one.
   document.addEventListener("change", function (event) {
     var select = event.target;

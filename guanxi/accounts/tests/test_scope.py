@@ -1,6 +1,6 @@
 import pytest
 
-from guanxi.accounts import scope
+from guanxi.accounts import permissions
 from guanxi.customers.models import Customer
 from guanxi.customers.tests.factories import CustomerFactory
 
@@ -15,7 +15,9 @@ def book(am_a, am_a2, am_b):
 
 
 def _visible(actor):
-    return set(scope.scope_customers(actor, Customer.objects.all()).values_list("pk", flat=True))
+    return set(
+        permissions.scope_customers(actor, Customer.objects.all()).values_list("pk", flat=True)
+    )
 
 
 def test_account_manager_sees_only_own(book, am_a):
@@ -32,13 +34,13 @@ def test_admin_sees_all(book, admin_user):
 
 def test_service_agent_reads_all_but_cannot_change(book, agent):
     assert _visible(agent) == {c.pk for c in book.values()}
-    assert not scope.can_change_customer(agent, book["a"])
-    assert scope.can_log_communication(agent, book["a"])
+    assert not permissions.can_change_customer(agent, book["a"])
+    assert permissions.can_log_communication(agent, book["a"])
 
 
 def test_portal_user_sees_nothing(book, portal_user):
     assert _visible(portal_user) == set()
-    assert not scope.can_change_customer(portal_user, book["a"])
+    assert not permissions.can_change_customer(portal_user, book["a"])
 
 
 def test_inactive_user_sees_nothing(book, am_a):
@@ -48,8 +50,8 @@ def test_inactive_user_sees_nothing(book, am_a):
 
 
 def test_change_rights(book, am_a, manager_a, admin_user):
-    assert scope.can_change_customer(am_a, book["a"])
-    assert not scope.can_change_customer(am_a, book["a2"])
-    assert scope.can_change_customer(manager_a, book["a2"])
-    assert not scope.can_change_customer(manager_a, book["b"])
-    assert scope.can_change_customer(admin_user, book["b"])
+    assert permissions.can_change_customer(am_a, book["a"])
+    assert not permissions.can_change_customer(am_a, book["a2"])
+    assert permissions.can_change_customer(manager_a, book["a2"])
+    assert not permissions.can_change_customer(manager_a, book["b"])
+    assert permissions.can_change_customer(admin_user, book["b"])

@@ -9,8 +9,9 @@ from decimal import Decimal
 
 import numpy as np
 
-from guanxi.customers.models import Customer, Order, OrderStatus
+from guanxi.customers.models import Customer
 from guanxi.customers.tests.factories import CustomerFactory
+from guanxi.orders.models import Order, OrderStatus
 
 AS_OF = dt.date(2025, 6, 30)
 _numbers = itertools.count(1)
@@ -100,3 +101,12 @@ def simulated_book(
             )
     Order.objects.bulk_create(rows, batch_size=500)
     return customers
+
+
+def settings_version() -> int:
+    """The analytics settings' current version (1 before the row exists): what an admin's
+    edit form would send."""
+    from guanxi.analytics.models import AnalyticsSettings
+
+    found = AnalyticsSettings.objects.filter(pk=1).values_list("version", flat=True).first()
+    return found or 1

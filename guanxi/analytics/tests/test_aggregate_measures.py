@@ -10,8 +10,8 @@ import pytest
 from django.utils import timezone
 
 from guanxi.analytics import aggregate
-from guanxi.customers.models import OrderStatus
 from guanxi.customers.tests.factories import CommunicationFactory, CustomerFactory, OrderFactory
+from guanxi.orders.models import OrderStatus
 
 AS_OF = dt.date(2025, 5, 31)
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
+from django.db.models import F
 
 from guanxi.analytics import aggregate, services
 from guanxi.analytics.compute import bgnbd, clv, gamma_gamma
@@ -14,8 +15,8 @@ from guanxi.analytics.models import AnalyticsRun, CustomerValue, RunStatus, Valu
 from guanxi.analytics.tests import builders
 from guanxi.core.errors import PermissionDenied
 from guanxi.core.models import AuditEntry, Job, JobStatus
-from guanxi.customers.models import Order, OrderStatus
 from guanxi.customers.tests.factories import CommunicationFactory, CustomerFactory
+from guanxi.orders.models import Order, OrderStatus
 
 AS_OF = builders.AS_OF
 EXPECTED_CLASS = {
@@ -34,7 +35,7 @@ EXPECTED_CLASS = {
 def explicit_thresholds(admin_user, **more):
     services.analytics_settings_update(
         actor=admin_user,
-        version=None,
+        version=builders.settings_version(),
         changes={
             "cycle_threshold_short": 30, "cycle_threshold_long": 90,
             "amount_threshold_small": 100, "amount_threshold_large": 500, **more,
@@ -149,16 +150,43 @@ def test_predictions_match_the_compute_functions(admin_user, am_a):
     expected_clv = spend * (per_period @ (1.01 ** -np.arange(1, 13)))
     alive = bgnbd.p_alive(bg, x, tx, t_end)
     stored = {v.customer_id: v for v in CustomerValue.objects.all()}
+    assert np.any(x == 0) and np.any(x > 0)
     for i, customer_id in enumerate(m.customer_id.tolist()):
         v = stored[customer_id]
-        assert 0.0 <= v.p_alive <= 1.0
-        assert v.p_alive == pytest.approx(alive[i], rel=1e-9)
+        if x[i] == 0:
+            # BG/NBD says 1 for everyone without a repeat purchase: no evidence, no figure
+            # (issue 10 item 26); the pages show 历史不足.
+            assert alive[i] == 1.0
+            assert v.p_alive is None and v.churn_risk is None and v.history_insufficient
+        else:
+            assert not v.history_insufficient
+            assert 0.0 <= v.p_alive <= 1.0
+            assert v.p_alive == pytest.approx(alive[i], rel=1e-9)
+            assert v.churn_risk == pytest.approx(1 - v.p_alive)
         assert float(v.clv) == pytest.approx(expected_clv[i], abs=0.011)
         assert float(v.customer_value) == pytest.approx(
             float(v.revenue) + expected_clv[i], abs=0.05
         )  # no costs configured: F1 = revenue so far + discounted future spend
         assert 0.0 <= v.propensity <= 1.0
-        assert v.churn_risk == pytest.approx(1 - v.p_alive)
+
+
+def test_the_clv_rank_orders_by_clv_high_to_low_then_customer(admin_user, am_a):
+    builders.simulated_book(60, owner=am_a)
+    services.analytics_recompute(actor=admin_user, as_of=AS_OF)
+    assert not CustomerValue.objects.filter(clv__isnull=True).exists()
+    by_rank = list(CustomerValue.objects.order_by("clv_rank").values_list("pk", "clv_rank"))
+    by_clv = CustomerValue.objects.order_by(F("clv").desc(nulls_last=True), "customer_id")
+    assert [pk for pk, _rank in by_rank] == list(by_clv.values_list("pk", flat=True))
+    assert [rank for _pk, rank in by_rank] == list(range(1, 61))
+
+
+def test_without_a_clv_the_clv_rank_follows_the_customer(admin_user, am_a):
+    customers = [CustomerFactory(owner=am_a) for _ in range(3)]
+    for customer in customers:
+        builders.add_orders(customer, [(dt.date(2025, 1, 10), Decimal("100.00"))])
+    services.analytics_recompute(actor=admin_user, as_of=AS_OF)
+    ranks = dict(CustomerValue.objects.values_list("customer_id", "clv_rank"))
+    assert ranks == {c.pk: i for i, c in enumerate(sorted(customers, key=lambda c: c.pk), 1)}
 
 
 def test_a_second_run_drops_customers_whose_orders_were_cancelled(admin_user, am_a):
@@ -175,7 +203,7 @@ def test_a_second_run_drops_customers_whose_orders_were_cancelled(admin_user, am
 
 def test_cost_to_serve_and_profit(admin_user, am_a):
     services.analytics_settings_update(
-        actor=admin_user, version=None,
+        actor=admin_user, version=builders.settings_version(),
         changes={"cost_per_order": "10.00", "cost_per_communication": "5.50"},
     )  # fmt: skip
     customer = CustomerFactory(owner=am_a)
@@ -194,7 +222,9 @@ def test_cost_to_serve_and_profit(admin_user, am_a):
 def test_old_snapshots_are_pruned(admin_user, am_a):
     builders.grid_book(owner=am_a)
     services.analytics_settings_update(
-        actor=admin_user, version=None, changes={"snapshots_kept": 2, "snapshot_months_kept": 0}
+        actor=admin_user,
+        version=builders.settings_version(),
+        changes={"snapshots_kept": 2, "snapshot_months_kept": 0},
     )
     runs = [services.analytics_recompute(actor=admin_user, as_of=AS_OF) for _ in range(3)]
     kept = set(AnalyticsRun.objects.filter(has_snapshot=True).values_list("pk", flat=True))
@@ -205,7 +235,9 @@ def test_old_snapshots_are_pruned(admin_user, am_a):
 def test_the_last_run_of_an_earlier_month_is_kept(admin_user, am_a):
     builders.grid_book(owner=am_a)
     services.analytics_settings_update(
-        actor=admin_user, version=None, changes={"snapshots_kept": 1, "snapshot_months_kept": 3}
+        actor=admin_user,
+        version=builders.settings_version(),
+        changes={"snapshots_kept": 1, "snapshot_months_kept": 3},
     )
     may = services.analytics_recompute(actor=admin_user, as_of=dt.date(2025, 5, 31))
     june = [services.analytics_recompute(actor=admin_user, as_of=AS_OF) for _ in range(2)]
@@ -216,7 +248,7 @@ def test_the_last_run_of_an_earlier_month_is_kept(admin_user, am_a):
 def test_the_eight_class_rfm_map(admin_user, am_a):
     builders.grid_book(owner=am_a)
     services.analytics_settings_update(
-        actor=admin_user, version=None, changes={"rfm_segment_map": "cn8"}
+        actor=admin_user, version=builders.settings_version(), changes={"rfm_segment_map": "cn8"}
     )
     services.analytics_recompute(actor=admin_user, as_of=AS_OF)
     segments = set(CustomerValue.objects.values_list("rfm_segment", flat=True))

@@ -8,6 +8,7 @@ import pytest
 
 from guanxi.analytics import services
 from guanxi.analytics.models import AnalyticsSettings
+from guanxi.analytics.tests import builders
 from guanxi.core.errors import Conflict, PermissionDenied, ValidationFailed
 from guanxi.core.models import AuditEntry
 
@@ -48,36 +49,42 @@ def test_a_stale_version_is_refused_and_nothing_changes(admin_user):
 )
 def test_bad_values_are_refused_naming_the_field(admin_user, field, value):
     with pytest.raises(ValidationFailed) as raised:
-        services.analytics_settings_update(actor=admin_user, version=None, changes={field: value})
+        services.analytics_settings_update(
+            actor=admin_user, version=builders.settings_version(), changes={field: value}
+        )
     assert field in raised.value.errors
     assert not AnalyticsSettings.objects.exists()
 
 
 def test_unknown_settings_are_refused(admin_user):
     with pytest.raises(ValidationFailed) as raised:
-        services.analytics_settings_update(actor=admin_user, version=None, changes={"pk": 2})
+        services.analytics_settings_update(
+            actor=admin_user, version=builders.settings_version(), changes={"pk": 2}
+        )
     assert "pk" in raised.value.errors
 
 
 def test_thresholds_come_in_ordered_pairs(admin_user):
     with pytest.raises(ValidationFailed) as raised:
         services.analytics_settings_update(
-            actor=admin_user, version=None, changes={"cycle_threshold_short": 30}
+            actor=admin_user,
+            version=builders.settings_version(),
+            changes={"cycle_threshold_short": 30},
         )
     assert "cycle_threshold_long" in raised.value.errors
     with pytest.raises(ValidationFailed) as raised:
         services.analytics_settings_update(
-            actor=admin_user, version=None,
+            actor=admin_user, version=builders.settings_version(),
             changes={"amount_threshold_small": 500, "amount_threshold_large": 100},
         )  # fmt: skip
     assert "amount_threshold_large" in raised.value.errors
     row = services.analytics_settings_update(
-        actor=admin_user, version=None,
+        actor=admin_user, version=builders.settings_version(),
         changes={"cycle_threshold_short": "30", "cycle_threshold_long": "90"},
     )  # fmt: skip
     assert services.Parameters.of(row).cycle_thresholds == (30.0, 90.0)
     row = services.analytics_settings_update(
-        actor=admin_user, version=None,
+        actor=admin_user, version=builders.settings_version(),
         changes={"cycle_threshold_short": "", "cycle_threshold_long": ""},
     )  # fmt: skip
     assert services.Parameters.of(row).cycle_thresholds is None
@@ -87,5 +94,7 @@ def test_thresholds_come_in_ordered_pairs(admin_user):
 def test_only_admins_change_settings(request, who):
     actor = request.getfixturevalue(who)
     with pytest.raises(PermissionDenied):
-        services.analytics_settings_update(actor=actor, version=None, changes={"period_days": 7})
+        services.analytics_settings_update(
+            actor=actor, version=builders.settings_version(), changes={"period_days": 7}
+        )
     assert not AnalyticsSettings.objects.exists()

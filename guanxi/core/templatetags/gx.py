@@ -15,6 +15,9 @@ from django.db import models
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from guanxi.core.money import MoneyField
+from guanxi.core.references import reference_names
+
 register = template.Library()
 
 
@@ -76,6 +79,26 @@ def _field(model: type[models.Model] | None, name: str) -> models.Field[Any, Any
     return None
 
 
+def _rows_model(model: type[models.Model] | None, name: str) -> type[models.Model] | None:
+    """The model of a reverse relation recorded as a list of rows (an order's ``lines``)."""
+    if model is None:
+        return None
+    try:
+        rel = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+    if isinstance(rel, models.ForeignObjectRel) and rel.related_model is not None:
+        related = rel.related_model
+        return related if isinstance(related, type) else None
+    return None
+
+
+def _number(value: Decimal) -> str:
+    """``2.00`` → ``2``, ``1234.5`` → ``1,234.5``."""
+    text = f"{value.normalize():,f}" if value == value.to_integral() else f"{value:,f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def _show(field: models.Field[Any, Any] | None, value: Any) -> str:
     if value is None or value == "" or value == [] or value == {}:
         return "—"
@@ -85,6 +108,13 @@ def _show(field: models.Field[Any, Any] | None, value: Any) -> str:
         labels = {str(k): v for k, v in field.flatchoices}
         if str(value) in labels:
             return str(labels[str(value)])
+    if isinstance(field, MoneyField):
+        return money(value)
+    if isinstance(field, models.DecimalField):
+        try:
+            return _number(Decimal(str(value)))
+        except (InvalidOperation, ValueError):
+            return str(value)
     if isinstance(field, models.DateTimeField) and isinstance(value, str):
         try:
             moment = dt.datetime.fromisoformat(value)
@@ -100,8 +130,25 @@ def _show(field: models.Field[Any, Any] | None, value: Any) -> str:
     return str(value)
 
 
-def _dict(value: dict[str, Any]) -> str:
-    return "，".join(f"{k}: {v}" for k, v in value.items())
+def _dict(value: dict[str, Any], model: type[models.Model] | None = None) -> str:
+    """One recorded row (an order line): its fields' labels and shown values, in the
+    reader's language; ids and keys that only link rows are left out."""
+    parts = []
+    for key, item in value.items():
+        if key in ("id", "pk") or key in HIDDEN or key.endswith("_key"):
+            continue
+        field = _field(model, key)
+        label = str(field.verbose_name) if field is not None else key
+        parts.append(f"{label}{_('：')}{_show(field, item)}")
+    return _("，").join(parts)
+
+
+def _rows_value(model: type[models.Model], value: Any) -> str:
+    if not isinstance(value, list):
+        return _show(None, value)
+    if not value:
+        return "—"
+    return _("；").join(_dict(v, model) if isinstance(v, dict) else str(v) for v in value)
 
 
 # Derived or redundant on a customer's page: search keys, the owning customer, the creator.
@@ -123,9 +170,13 @@ def _pairs(changes: Any) -> list[tuple[str, Any, Any]]:
     return out
 
 
-def _label(field: models.Field[Any, Any] | None, name: str) -> str:
+def _label(field: Any, name: str) -> str:
+    """A field's translated name; for recorded rows of a related model (``lines``), that
+    model's plural name (订单明细)."""
     if name == "tags":
         return _("标签")
+    if isinstance(field, type) and issubclass(field, models.Model):
+        return str(field._meta.verbose_name_plural)
     return str(field.verbose_name) if field is not None else name
 
 
@@ -138,15 +189,21 @@ def change_rows(changes: Any, model_label: str = "") -> list[ChangeRow]:
     rows = []
     for name, old, new in _pairs(changes):
         field = _field(model, name)
+        lines = None if field is not None else _rows_model(model, name)
+        if lines is not None:
+            rows.append(ChangeRow(name, _label(lines, name), _rows_value(lines, old),
+                                  _rows_value(lines, new)))  # fmt: skip
+            continue
         rows.append(ChangeRow(name, _label(field, name), _show(field, old), _show(field, new)))
     return rows
 
 
 def attach_change_rows(
-    entries: Iterable[Any], *, model_attr: str, changes: Callable[[Any], Any]
+    entries: Iterable[Any], *, actor: Any, model_attr: str, changes: Callable[[Any], Any]
 ) -> None:
     """Set ``entry.change_rows`` on each entry, with foreign-key ids shown as the related
-    object's name (王经理, not 2). One ``in_bulk`` query per related model that occurs, so
+    object's name (王经理, not 2) when ``actor`` may see it (``core.references``: each app's
+    scoped resolver), ``#id`` otherwise. One resolver call per related model that occurs, so
     the cost does not grow with the number of entries."""
     entries = list(entries)
     wanted: dict[Any, set[Any]] = {}
@@ -159,16 +216,19 @@ def attach_change_rows(
             if isinstance(field, models.ForeignKey):
                 ids = wanted.setdefault(field.related_model, set())
                 ids.update(v for v in (old, new) if isinstance(v, int | str))
-            plan.append((name, field, old, new))
+            plan.append((name, field or _rows_model(model, name), old, new))
         plans.append(plan)
-    names = {
-        related: related._default_manager.in_bulk(list(ids)) for related, ids in wanted.items()
-    }
+    names = reference_names(actor, wanted)
 
-    def show(field: models.Field[Any, Any] | None, value: Any) -> str:
+    def show(field: Any, value: Any) -> str:
+        if isinstance(field, type):  # recorded rows of a related model
+            return _rows_value(field, value)
         if isinstance(field, models.ForeignKey) and value is not None:
-            obj = names.get(field.related_model, {}).get(value)
-            return str(obj) if obj is not None else f"#{value}"
+            known = names.get(field.related_model, {})
+            obj = known.get(value)
+            if obj is None and isinstance(value, str) and value.isdigit():
+                obj = known.get(int(value))
+            return obj if obj is not None else f"#{value}"
         return _show(field, value)
 
     for entry, plan in zip(entries, plans, strict=True):

@@ -18,13 +18,13 @@ def test_worker_and_demo_map_to_management_commands(monkeypatch):
     cli.main(["guanxi", "demo"])
     cli.main(["guanxi", "check"])
     assert calls == [
-        ["guanxi", "db_worker", "--batch"],
+        ["guanxi", "worker", "--batch"],
         ["guanxi", "load_demo"],
         ["guanxi", "check"],
     ]
 
 
-@pytest.mark.parametrize("command", ["db_worker", "load_demo"])
+@pytest.mark.parametrize("command", ["worker", "load_demo"])
 def test_wrapped_commands_exist(command):
     from django.core.management import get_commands
 

@@ -1,6 +1,6 @@
 """Fill ``Customer.name_key`` for the existing customers.
 
-The key is computed in Python (``keys.stored_name_key``: the simplification table and
+The key is computed in Python (a frozen copy of ``keys.stored_name_key``, ``_name_key_0007``: the simplification table and
 ``normalize_name_key`` have no SQL equivalent), 5,000 customers at a time, each batch its
 own transaction (the migration is not atomic: a million rows are not held in one
 transaction, and an interrupted fill resumes where the keys are still missing). Only rows
@@ -10,7 +10,7 @@ Reversing it leaves the keys (0006's reversal drops the column).
 
 from django.db import migrations, transaction
 
-from guanxi.customers.keys import stored_name_key
+from guanxi.customers.migrations._name_key_0007 import stored_name_key
 
 BATCH = 5000
 

@@ -6,18 +6,16 @@ from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from guanxi.accounts.tests.factories import UserFactory
-from guanxi.core.search import pinyin_keys, search_text
-from guanxi.customers.keys import stored_name_key
+from guanxi.core.text.keys import customer_search_keys
 from guanxi.customers.models import (
     Communication,
     Contact,
     Customer,
-    Order,
-    OrderLine,
+    CustomerCollaborator,
     Preference,
-    Product,
     TimelineEntry,
 )
+from guanxi.orders.models import Order, OrderLine, Product
 
 
 class CustomerFactory(DjangoModelFactory):
@@ -32,10 +30,13 @@ class CustomerFactory(DjangoModelFactory):
     team = factory.LazyAttribute(lambda o: o.owner.team if o.owner else None)
     since = dt.date(2024, 1, 1)
     email = ""
-    name_pinyin = factory.LazyAttribute(lambda o: pinyin_keys(o.name)[0][:200])
-    name_initials = factory.LazyAttribute(lambda o: pinyin_keys(o.name)[1][:100])
-    name_key = factory.LazyAttribute(lambda o: stored_name_key(o.name))
-    search_text = factory.LazyAttribute(lambda o: search_text(o.name, o.email))
+    # The one computation of the search columns (as the services write them).
+    name_pinyin = factory.LazyAttribute(lambda o: customer_search_keys(o.name, o.email).name_pinyin)
+    name_initials = factory.LazyAttribute(
+        lambda o: customer_search_keys(o.name, o.email).name_initials
+    )
+    name_key = factory.LazyAttribute(lambda o: customer_search_keys(o.name, o.email).name_key)
+    search_text = factory.LazyAttribute(lambda o: customer_search_keys(o.name, o.email).search_text)
 
 
 class ContactFactory(DjangoModelFactory):
@@ -104,3 +105,12 @@ class TimelineEntryFactory(DjangoModelFactory):
     kind = "communication"
     occurred_at = factory.LazyFunction(timezone.now)
     title = "事件"
+
+
+class CustomerCollaboratorFactory(DjangoModelFactory):
+    class Meta:
+        model = CustomerCollaborator
+
+    customer = factory.SubFactory(CustomerFactory)
+    user = factory.SubFactory(UserFactory)
+    access = "read"

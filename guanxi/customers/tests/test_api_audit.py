@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
 
 from guanxi.core.models import AuditEntry
 from guanxi.core.testing import assert_writes_audited
+from guanxi.customers.bin.services import customers_purge_expired
+from guanxi.customers.models import Customer
 from guanxi.customers.tests.factories import (
     CommunicationFactory,
     ContactFactory,
@@ -31,35 +34,36 @@ WRITES: list[tuple[str, str, str, Any, str, str, tuple[str, list[Any]] | None]] 
      "customers.customer", "create", ("name", [None, "新客户"])),
     ("customer_update", "patch", "/customers/{customer}", {"version": 1, "status": "active"},
      "customers.customer", "update", ("status", ["prospect", "active"])),
-    ("customer_delete", "delete", "/customers/{bare}", None, "customers.customer", "delete",
-     None),
+    # into the recycle bin: an update of the row, old → new (the purge writes the "delete")
+    ("customer_delete", "delete", "/customers/{bare}", {"version": 1}, "customers.customer",
+     "update", None),
     ("contact_create", "post", "/customers/{customer}/contacts", {"name": "王五"},
      "customers.contact", "create", ("name", [None, "王五"])),
     ("contact_update", "patch", "/contacts/{contact}", {"version": 1, "title": "总监"},
      "customers.contact", "update", ("title", ["", "总监"])),
-    ("contact_delete", "delete", "/contacts/{contact}", None, "customers.contact", "delete",
-     None),
+    ("contact_delete", "delete", "/contacts/{contact}", {"version": 1}, "customers.contact",
+     "delete", None),
     ("preference_create", "post", "/customers/{customer}/preferences",
      {"category": "diet", "key": "茶", "value": "龙井"}, "customers.preference", "create",
      ("value", [None, "龙井"])),
     ("preference_update", "patch", "/preferences/{preference}", {"version": 1, "value": "游泳"},
      "customers.preference", "update", ("value", ["高尔夫", "游泳"])),
-    ("preference_delete", "delete", "/preferences/{preference}", None, "customers.preference",
-     "delete", None),
+    ("preference_delete", "delete", "/preferences/{preference}", {"version": 1},
+     "customers.preference", "delete", None),
     ("communication_create", "post", "/customers/{customer}/communications",
      {"channel": "visit", "summary": "拜访"}, "customers.communication", "create",
      ("summary", [None, "拜访"])),
     ("communication_update", "patch", "/communications/{communication}",
      {"version": 1, "follow_up_done": True}, "customers.communication", "update",
      ("follow_up_done", [False, True])),
-    ("order_create", "post", "/customers/{customer}/orders", ORDER, "customers.order", "create",
+    ("order_create", "post", "/customers/{customer}/orders", ORDER, "orders.order", "create",
      ("total", [None, "100.00"])),
-    ("order_cancel", "post", "/orders/{order}/cancel", {"version": 1}, "customers.order",
+    ("order_cancel", "post", "/orders/{order}/cancel", {"version": 1}, "orders.order",
      "update", ("status", ["confirmed", "cancelled"])),
     ("product_create", "post", "/products", {"code": "P-NEW", "name": "服务", "unit_price": "9.9"},
-     "customers.product", "create", ("code", [None, "P-NEW"])),
+     "orders.product", "create", ("code", [None, "P-NEW"])),
     ("product_update", "patch", "/products/{product}", {"version": 1, "unit_price": "120.00"},
-     "customers.product", "update", ("unit_price", ["100.00", "120.00"])),
+     "orders.product", "update", ("unit_price", ["100.00", "120.00"])),
     ("tag_create", "post", "/tags", {"name": "重点"}, "customers.tag", "create",
      ("name", [None, "重点"])),
     ("custom_field_create", "post", "/custom-fields",
@@ -130,9 +134,17 @@ class TestAuditCoverage:
         api = Api(admin_user)
 
         with assert_writes_audited() as writes:
-            response = api.delete(f"/customers/{customer.pk}")
+            response = api.delete(f"/customers/{customer.pk}", version=customer.version)
 
         assert response.status_code == 204
+        # into the recycle bin: only the customer row changes; the purge deletes (and
+        # audits) the cascade — test_recycle_bin.py
+        assert [w[0] for w in writes] == ["customers.customer"]
+        with assert_writes_audited() as writes:
+            Customer.all_objects.filter(pk=customer.pk).update(
+                deleted_at=dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+            )
+            customers_purge_expired()
         assert sorted(w[0] for w in writes) == [
             "customers.communication",
             "customers.contact",

@@ -11,7 +11,7 @@ from guanxi.core.models import AuditEntry
 from guanxi.customers import services
 from guanxi.customers.models import Customer, Tag
 from guanxi.customers.tests.factories import CustomerFactory, OrderFactory
-from guanxi.customers.tests.test_api_support import Api, db_snapshot
+from guanxi.customers.tests.test_api_support import Api, build_scene, db_snapshot, error_fields
 
 pytestmark = pytest.mark.django_db
 
@@ -277,7 +277,7 @@ def test_update_without_version_is_422_naming_version(am_a):
     response = Api(am_a).patch(f"/customers/{customer.pk}", {"name": "新名"})
 
     assert response.status_code == 422
-    assert response.json()["errors"] == [{"field": "version", "message": "Field required"}]
+    assert response.json()["errors"] == [{"field": "version", "message": "必须填写。"}]
     assert db_snapshot() == before
 
 
@@ -292,13 +292,13 @@ def test_second_writer_with_the_same_version_gets_409(am_a, manager_a):
     assert db_snapshot() == before
 
 
-def test_manager_reassigning_owner_moves_the_customer_to_the_new_team(manager_a, am_a, team_b):
+def test_admin_reassigning_owner_moves_the_customer_to_the_new_team(admin_user, am_a, team_b):
     from guanxi.accounts.tests.factories import UserFactory
 
     other = UserFactory(username="am_x", team=team_b)
     customer = CustomerFactory(owner=am_a)
 
-    response = Api(manager_a).patch(
+    response = Api(admin_user).patch(
         f"/customers/{customer.pk}", {"version": 1, "owner_id": other.pk}
     )
 
@@ -307,22 +307,35 @@ def test_manager_reassigning_owner_moves_the_customer_to_the_new_team(manager_a,
     assert (customer.owner_id, customer.team_id) == (other.pk, team_b.pk)
 
 
+def test_a_manager_cannot_give_a_customer_to_another_department(manager_a, am_a, team_b):
+    from guanxi.accounts.tests.factories import UserFactory
+
+    other = UserFactory(username="am_x", team=team_b)
+    customer = CustomerFactory(owner=am_a)
+    before = db_snapshot()
+
+    response = Api(manager_a).patch(
+        f"/customers/{customer.pk}", {"version": 1, "owner_id": other.pk}
+    )
+
+    assert (response.status_code, response.json()["field"]) == (403, "owner_id")
+    assert db_snapshot() == before
+
+
 # --- delete ----------------------------------------------------------------------------
 
 
-def test_delete_answers_204_and_removes_the_customer(am_a):
+def test_delete_answers_204_and_moves_the_customer_to_the_bin(am_a):
     customer = CustomerFactory(owner=am_a)
 
-    response = Api(am_a).delete(f"/customers/{customer.pk}")
+    response = Api(am_a).delete(f"/customers/{customer.pk}", version=1)
 
     assert response.status_code == 204
-    assert not Customer.objects.exists()
-    entry = AuditEntry.objects.get(action="delete")
-    assert (entry.model, entry.object_id, entry.source) == (
-        "customers.customer",
-        str(customer.pk),
-        "api",
-    )
+    assert not Customer.objects.exists()  # gone from every list …
+    assert Customer.all_objects.get(pk=customer.pk).deleted_by == am_a  # … but restorable
+    entry = AuditEntry.objects.get(action="update", object_id=str(customer.pk))
+    assert (entry.model, entry.source) == ("customers.customer", "api")
+    assert entry.changes["deleted_at"][0] is None and entry.changes["deleted_at"][1]
 
 
 def test_delete_with_stale_version_is_409(am_a):
@@ -335,12 +348,42 @@ def test_delete_with_stale_version_is_409(am_a):
     assert db_snapshot() == before
 
 
+@pytest.mark.parametrize(
+    "path", ["/customers/{customer}", "/contacts/{contact}", "/preferences/{preference}"]
+)
+def test_delete_without_a_version_is_refused_and_deletes_nothing(am_a, path):
+    scene = build_scene(am_a)
+    before = db_snapshot()
+
+    response = Api(am_a).delete(path.format(**{**scene, "customer": scene["bare"]}))
+
+    assert response.status_code == 422
+    assert error_fields(response) == ["version"]
+    assert db_snapshot() == before
+
+
+def test_delete_takes_the_version_from_if_match(am_a):
+    customer = CustomerFactory(owner=am_a, version=3)
+    api = Api(am_a)
+
+    stale = api.client.delete(f"/api/v1/customers/{customer.pk}", headers={"If-Match": '"2"'})
+    assert (stale.status_code, stale.json()["field"]) == (409, "version")
+    assert Customer.objects.filter(pk=customer.pk).exists()
+
+    bad = api.client.delete(f"/api/v1/customers/{customer.pk}", headers={"If-Match": "*"})
+    assert (bad.status_code, error_fields(bad)) == (422, ["version"])
+
+    done = api.client.delete(f"/api/v1/customers/{customer.pk}", headers={"If-Match": 'W/"3"'})
+    assert done.status_code == 204
+    assert not Customer.objects.filter(pk=customer.pk).exists()
+
+
 def test_delete_of_customer_with_orders_is_409(am_a):
     customer = CustomerFactory(owner=am_a)
     OrderFactory(customer=customer)
     before = db_snapshot()
 
-    response = Api(am_a).delete(f"/customers/{customer.pk}")
+    response = Api(am_a).delete(f"/customers/{customer.pk}", version=1)
 
     assert (response.status_code, response.json()["field"]) == (409, "orders")
     assert db_snapshot() == before
@@ -349,9 +392,12 @@ def test_delete_of_customer_with_orders_is_409(am_a):
 # --- query counts ----------------------------------------------------------------------
 
 # Token lookup (1) + page of customers with owners (1) + their tags (1). A full page adds
-# the capped count (1). None of these grows with the number of rows.
-LIST_QUERIES = 3
-LIST_FULL_PAGE_QUERIES = 4
+# the capped count (1). None of these grows with the number of rows. + 1 for an actor who
+# does not read every customer: the ids shared with them (团队成员), read once and ORed
+# into the scope only when there are any — a subquery in the OR would cost the
+# (owner, …)/(team, …) index scans. (The role's levels come with the token's user row.)
+LIST_QUERIES = 4
+LIST_FULL_PAGE_QUERIES = 5
 # Token lookup (1) + customer with owner and team (1) + its tags (1).
 DETAIL_QUERIES = 3
 

@@ -9,17 +9,18 @@ import pytest
 from guanxi.customers import schemas
 from guanxi.customers.models import (
     Channel,
+    CollaboratorAccess,
     CompanySize,
     CustomerKind,
     CustomerSource,
     CustomerStatus,
     CustomFieldType,
     Direction,
-    OrderStatus,
     PreferenceCategory,
     PreferredChannel,
 )
 from guanxi.customers.selectors import SORTS
+from guanxi.orders.models import OrderStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -30,6 +31,8 @@ PATHS = {
     "/api/v1/customers/{customer_id}/timeline": {"get"},
     "/api/v1/customers/{customer_id}/history": {"get"},
     "/api/v1/customers/{customer_id}/contacts": {"get", "post"},
+    "/api/v1/customers/{customer_id}/collaborators": {"get", "post"},
+    "/api/v1/customers/{customer_id}/collaborators/{user_id}": {"delete"},
     "/api/v1/contacts/{contact_id}": {"get", "patch", "delete"},
     "/api/v1/customers/{customer_id}/preferences": {"get", "post"},
     "/api/v1/preferences/{preference_id}": {"get", "patch", "delete"},
@@ -97,6 +100,7 @@ def test_docs_page_loads(client):
         (schemas.DirectionValue, Direction, False),
         (schemas.OrderStatusValue, OrderStatus, False),
         (schemas.CustomFieldTypeValue, CustomFieldType, False),
+        (schemas.CollaboratorAccessValue, CollaboratorAccess, False),
     ],
     ids=lambda v: getattr(v, "__name__", None),
 )

@@ -22,7 +22,7 @@ NONEXISTENT = 10**9
 CUSTOMER_ENDPOINTS: list[tuple[str, str, str, Any, int]] = [
     ("customer_detail", "get", "/customers/{customer}", None, 200),
     ("customer_update", "patch", "/customers/{customer}", {"version": 1, "notes": "改"}, 200),
-    ("customer_delete", "delete", "/customers/{bare}", None, 204),
+    ("customer_delete", "delete", "/customers/{bare}", {"version": 1}, 204),
     ("customer_summary", "get", "/customers/{customer}/summary", None, 200),
     ("customer_timeline", "get", "/customers/{customer}/timeline", None, 200),
     ("customer_history", "get", "/customers/{customer}/history", None, 200),
@@ -30,7 +30,7 @@ CUSTOMER_ENDPOINTS: list[tuple[str, str, str, Any, int]] = [
     ("contact_create", "post", "/customers/{customer}/contacts", {"name": "王五"}, 201),
     ("contact_detail", "get", "/contacts/{contact}", None, 200),
     ("contact_update", "patch", "/contacts/{contact}", {"version": 1, "title": "总监"}, 200),
-    ("contact_delete", "delete", "/contacts/{contact}", None, 204),
+    ("contact_delete", "delete", "/contacts/{contact}", {"version": 1}, 204),
     ("preference_list", "get", "/customers/{customer}/preferences", None, 200),
     (
         "preference_create",
@@ -47,7 +47,7 @@ CUSTOMER_ENDPOINTS: list[tuple[str, str, str, Any, int]] = [
         {"version": 1, "value": "游泳"},
         200,
     ),
-    ("preference_delete", "delete", "/preferences/{preference}", None, 204),
+    ("preference_delete", "delete", "/preferences/{preference}", {"version": 1}, 204),
     ("communication_list", "get", "/customers/{customer}/communications", None, 200),
     (
         "communication_create",
@@ -79,6 +79,9 @@ CUSTOMER_ENDPOINTS: list[tuple[str, str, str, Any, int]] = [
     ("order_cancel", "post", "/orders/{order}/cancel", {"version": 1}, 200),
 ]
 READS = {name for name, method, *_ in CUSTOMER_ENDPOINTS if method == "get"}
+# The service desk logs communications on every customer it reads; it edits only those it
+# logged itself (the scene's communication was logged by someone else).
+# The service desk logs communications and marks follow-ups done (the update's body here).
 AGENT_WRITES = {"communication_create", "communication_update"}
 
 GLOBAL_ENDPOINTS: list[tuple[str, str, str, Any]] = [

@@ -23,11 +23,9 @@ from guanxi.customers.models import (
     Communication,
     Contact,
     Customer,
+    CustomerCollaborator,
     CustomFieldDefinition,
-    Order,
-    OrderLine,
     Preference,
-    Product,
     Tag,
     TimelineEntry,
 )
@@ -40,6 +38,7 @@ from guanxi.customers.tests.factories import (
     PreferenceFactory,
     TimelineEntryFactory,
 )
+from guanxi.orders.models import Order, OrderLine, Product
 
 BASE = "/api/v1"
 WRITABLE_MODELS: tuple[type[Model], ...] = (
@@ -48,6 +47,7 @@ WRITABLE_MODELS: tuple[type[Model], ...] = (
     Contact,
     Preference,
     Communication,
+    CustomerCollaborator,
     Order,
     OrderLine,
     Product,
@@ -100,7 +100,7 @@ class Api:
         if method == "get":
             return self.get(path)
         if method == "delete":
-            return self.delete(path)
+            return self.delete(path, **(body or {}))
         return self._send(method, path, body, None)
 
     def _send(self, method: str, path: str, body: Any, raw: bytes | None) -> Any:

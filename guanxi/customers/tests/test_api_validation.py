@@ -560,3 +560,23 @@ def test_nul_character_in_search_is_422(am_a):
     response = Api(am_a).get("/customers", q="a\x00b")
 
     assert (response.status_code, error_fields(response)) == (422, ["q"])
+
+
+@pytest.mark.django_db
+def test_the_api_names_every_bad_field_at_once_in_the_callers_language():
+    """Issue 10 item 31: the credit code and the region were checked one by one before the
+    model's own checks, so a caller learnt of the next bad field only after fixing one."""
+    from django.test import Client
+
+    from guanxi.accounts.tests.factories import UserFactory
+
+    client = Client()
+    client.force_login(UserFactory(role="admin"))
+    body = {"name": "杭州测试有限公司", "email": "bad", "credit_code": "123", "province": "火星"}
+    for language, word in (("zh-hans", "统一社会信用代码"), ("en", "social credit code")):
+        answer = client.post("/api/v1/customers", body, content_type="application/json",
+                             HTTP_ACCEPT_LANGUAGE=language)  # fmt: skip
+        assert answer.status_code == 422
+        errors = {e["field"]: e["message"] for e in answer.json()["errors"]}
+        assert {"email", "credit_code", "province"} <= errors.keys(), errors
+        assert word in errors["credit_code"]

@@ -8,16 +8,18 @@ import pytest
 
 from guanxi.accounts import services as account_services
 from guanxi.core.testing import assert_writes_audited
-from guanxi.customers import merge as merge_services
 from guanxi.customers import services
+from guanxi.customers.duplicates import services as merge_services
 from guanxi.customers.tests.factories import (
     CommunicationFactory,
     ContactFactory,
+    CustomerCollaboratorFactory,
     CustomerFactory,
     OrderFactory,
     PreferenceFactory,
     ProductFactory,
 )
+from guanxi.orders import services as order_services
 
 # Functions in the services modules that are not user writes of audited records.
 NOT_WRITES = {
@@ -36,8 +38,15 @@ NOT_WRITES = {
     "customer_relations",  # merge: introspection helper
     "default_choices",  # merge: suggested field choices, no write
     # A review decision on derived data (no audited model is written); its audit entry is
-    # asserted in test_merge_services.test_dismiss_marks_the_pair_and_is_audited.
+    # asserted in duplicates/test_services.test_dismiss_marks_the_pair_and_is_audited.
     "candidate_dismiss",
+    "customer_lock",  # fetch-and-lock helpers for other apps' writes, no write themselves
+    "customer_record_lock",
+    "validate_team_parent",  # accounts: checks shared with the admin forms, no write
+    "validate_manager",
+    # A bulk ``update()`` (no save signals for the checker to see); its audit entry per
+    # customer is asserted in test_services_owner_team.
+    "customers_follow_owner_team",
 }
 
 
@@ -45,6 +54,7 @@ def _scenarios(am_a, admin_user):
     # Scene set up front, outside the checked block: factories write without audit.
     c = CustomerFactory(owner=am_a)
     doomed = CustomerFactory(owner=am_a)
+    shared = CustomerCollaboratorFactory(customer=CustomerFactory(owner=am_a))
     contact, contact2 = ContactFactory(customer=c), ContactFactory(customer=c)
     pref, pref2 = PreferenceFactory(customer=c), PreferenceFactory(customer=c)
     comm = CommunicationFactory(customer=c)
@@ -65,43 +75,51 @@ def _scenarios(am_a, admin_user):
             actor=am_a, data={"name": "新客户"}, tags=["A"]
         ),
         "customer_update": lambda: services.customer_update(
-            actor=am_a, customer_id=c.pk, data={"status": "active"}, tags=["B"]
+            actor=am_a, customer_id=c.pk, data={"status": "active"}, tags=["B"], version=1
         ),
-        "customer_delete": lambda: services.customer_delete(actor=am_a, customer_id=doomed.pk),
+        "customer_delete": lambda: services.customer_delete(
+            actor=am_a, customer_id=doomed.pk, version=1
+        ),
         "contact_create": lambda: services.contact_create(
             actor=am_a, customer_id=c.pk, data={"name": "李四"}
         ),
         "contact_update": lambda: services.contact_update(
-            actor=am_a, contact_id=contact.pk, data={"title": "总经理"}
+            actor=am_a, contact_id=contact.pk, data={"title": "总经理"}, version=1
         ),
-        "contact_delete": lambda: services.contact_delete(actor=am_a, contact_id=contact2.pk),
+        "contact_delete": lambda: services.contact_delete(
+            actor=am_a, contact_id=contact2.pk, version=1
+        ),
         "preference_create": lambda: services.preference_create(
             actor=am_a, customer_id=c.pk, data={"category": "diet", "key": "茶", "value": "普洱"}
         ),
         "preference_update": lambda: services.preference_update(
-            actor=am_a, preference_id=pref.pk, data={"value": "游泳"}
+            actor=am_a, preference_id=pref.pk, data={"value": "游泳"}, version=1
         ),
-        "preference_delete": lambda: services.preference_delete(actor=am_a, preference_id=pref2.pk),
+        "preference_delete": lambda: services.preference_delete(
+            actor=am_a, preference_id=pref2.pk, version=1
+        ),
         "communication_create": lambda: services.communication_create(
             actor=am_a, customer_id=c.pk, data={"channel": "visit", "summary": "拜访"}
         ),
         "communication_update": lambda: services.communication_update(
-            actor=am_a, communication_id=comm.pk, data={"follow_up_done": True}
+            actor=am_a, communication_id=comm.pk, data={"follow_up_done": True}, version=1
         ),
-        "product_create": lambda: services.product_create(
+        "product_create": lambda: order_services.product_create(
             actor=admin_user, data={"code": "X1", "name": "服务", "unit_price": "10"}
         ),
-        "product_update": lambda: services.product_update(
-            actor=admin_user, product_id=product.pk, data={"name": "新名称"}
+        "product_update": lambda: order_services.product_update(
+            actor=admin_user, product_id=product.pk, data={"name": "新名称"}, version=1
         ),
-        "order_create": lambda: services.order_create(
+        "order_create": lambda: order_services.order_create(
             actor=am_a,
             customer_id=c.pk,
             order_date=dt.date(2026, 1, 2),
             lines=[{"description": "x", "quantity": 1, "unit_price": "5"}],
         ),
-        "order_cancel": lambda: services.order_cancel(actor=am_a, order_id=order.pk),
-        "tag_create": lambda: services.tag_create(actor=am_a, name="VIP"),
+        "order_cancel": lambda: order_services.order_cancel(
+            actor=am_a, order_id=order.pk, version=1
+        ),
+        "tag_create": lambda: services.tag_create(actor=admin_user, name="VIP"),
         "custom_field_create": lambda: services.custom_field_create(
             actor=admin_user, data={"key": "k", "label": "K", "field_type": "text"}
         ),
@@ -128,6 +146,25 @@ def _scenarios(am_a, admin_user):
             actor=am_a, merge_id=to_undo.pk
         ),
         "token_revoke": lambda: account_services.token_revoke(actor=am_a, token_id=token.pk),
+        "tokens_revoke_all": lambda: (
+            account_services.token_create(actor=am_a, name="旧密码时的令牌"),
+            account_services.tokens_revoke_all(actor=am_a, user=am_a, reason="password_change"),
+        ),
+        "team_update": lambda: account_services.team_update(
+            actor=admin_user, team_id=am_a.team_id, name="改名部门", parent_id=None
+        ),
+        "user_set_manager": lambda: account_services.user_set_manager(
+            actor=admin_user, user_id=am_a.pk, manager_id=admin_user.pk
+        ),
+        "role_scope_update": lambda: account_services.role_scope_update(
+            actor=admin_user, role="project_member", read_level="own", write_level="own"
+        ),
+        "customer_collaborator_add": lambda: services.customer_collaborator_add(
+            actor=am_a, customer_id=c.pk, user_id=admin_user.pk, access="write"
+        ),
+        "customer_collaborator_remove": lambda: services.customer_collaborator_remove(
+            actor=am_a, customer_id=shared.customer_id, user_id=shared.user_id
+        ),
     }
 
 

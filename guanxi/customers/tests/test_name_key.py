@@ -10,16 +10,17 @@ from django.apps import apps
 from django.db import connection
 
 from guanxi.core.models import AuditEntry
-from guanxi.customers import dedup, services
-from guanxi.customers.importing.matching import customer_keys, find_customer_matches
-from guanxi.customers.importing.undo import import_undo
-from guanxi.customers.keys import NAME_KEY_LENGTH, stored_name_key
-from guanxi.customers.merge import customer_merge, customer_merge_undo
-from guanxi.customers.merge_models import CustomerMerge
+from guanxi.core.text.keys import NAME_KEY_LENGTH, stored_name_key
+from guanxi.customers import services
+from guanxi.customers.duplicates import scan
+from guanxi.customers.duplicates.models import CustomerMerge
+from guanxi.customers.duplicates.services import customer_merge, customer_merge_undo
+from guanxi.customers.importers.matching import customer_keys, find_customer_matches
 from guanxi.customers.models import Customer
-from guanxi.customers.tests.dedup_support import customer
+from guanxi.customers.tests.duplicates.support import customer
 from guanxi.customers.tests.factories import CustomerFactory
-from guanxi.customers.tests.import_support import counts, run_file, write_csv
+from guanxi.imports.tests.support import counts, run_file, write_csv
+from guanxi.imports.undo import import_undo
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +38,7 @@ def _key(pk: int) -> str:
     "name", ["華為技術有限公司", "华为技术 有限公司", "ＨＵＡＷＥＩ Co., Ltd.", "华"]
 )
 def test_stored_key_is_the_duplicate_scans_key(name):
-    assert stored_name_key(name) == dedup.name_key(name)
+    assert stored_name_key(name) == scan.name_key(name)
 
 
 def test_stored_key_fits_the_column():
@@ -58,7 +59,9 @@ def test_create_stores_the_key_and_leaves_it_out_of_the_audit(am_a):
 def test_renaming_updates_the_key_and_audits_only_the_name(am_a):
     created = services.customer_create(actor=am_a, data={"name": "甲方科技有限公司"})
 
-    services.customer_update(actor=am_a, customer_id=created.pk, data={"name": "乙方贸易"})
+    services.customer_update(
+        actor=am_a, customer_id=created.pk, data={"name": "乙方贸易"}, version=1
+    )
 
     assert _key(created.pk) == "乙方贸易"
     entry = AuditEntry.objects.get(object_id=str(created.pk), action="update")

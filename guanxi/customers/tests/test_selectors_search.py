@@ -37,6 +37,13 @@ def _names(actor, q):
         ("138 0013", ["华为技术有限公司"]),
         ("139-1234-5678", ["海尔集团"]),
         ("不存在", []),
+        # words separated by spaces: every word must match (issue 10, item 35)
+        ("华为 技术", ["华为技术有限公司"]),
+        ("华为　有限公司", ["华为技术有限公司"]),  # an ideographic space
+        ("技术 华为", ["华为技术有限公司"]),
+        ("华为 hw", ["华为技术有限公司"]),
+        ("华 银行", ["华夏银行北京分行"]),
+        ("华为 银行", []),
     ],
 )
 def test_search_finds_by_name_pinyin_initials_and_phone(book, admin_user, query, expected):

@@ -11,11 +11,11 @@ from guanxi.customers.models import (
     Contact,
     Customer,
     CustomFieldDefinition,
-    Order,
-    OrderLine,
     TimelineEntry,
 )
 from guanxi.customers.tests.factories import ContactFactory, CustomerFactory, ProductFactory
+from guanxi.orders import services as order_services
+from guanxi.orders.models import Order, OrderLine
 
 
 def _counts():
@@ -82,7 +82,7 @@ def test_stale_version_is_a_conflict_and_changes_nothing(am_a):
 def test_other_teams_customer_is_not_found(am_a, am_b):
     customer = CustomerFactory(owner=am_b)
     with pytest.raises(NotFound):
-        services.customer_update(actor=am_a, customer_id=customer.pk, data={"name": "x"})
+        services.customer_update(actor=am_a, customer_id=customer.pk, data={"name": "x"}, version=1)
     with pytest.raises(NotFound):
         services.contact_create(actor=am_a, customer_id=customer.pk, data={"name": "张三"})
 
@@ -99,9 +99,40 @@ def test_account_manager_cannot_assign_another_owner(am_a, am_a2):
     assert Customer.objects.count() == 0
 
 
-def test_manager_assigns_owner_and_team_follows(manager_a, am_b):
-    customer = services.customer_create(actor=manager_a, data={"name": "某公司"}, owner_id=am_b.pk)
-    assert customer.owner == am_b and customer.team_id == am_b.team_id
+def test_manager_assigns_owner_and_team_follows(manager_a, am_a2):
+    customer = services.customer_create(actor=manager_a, data={"name": "某公司"}, owner_id=am_a2.pk)
+    assert customer.owner == am_a2 and customer.team_id == am_a2.team_id
+
+
+def test_manager_cannot_assign_an_owner_of_another_department(manager_a, am_b):
+    with pytest.raises(PermissionDenied) as caught:
+        services.customer_create(actor=manager_a, data={"name": "某公司"}, owner_id=am_b.pk)
+    assert caught.value.field == "owner_id"
+    assert not Customer.objects.exists()
+
+
+def test_admin_assigns_any_account_manager(admin_user, am_b):
+    customer = services.customer_create(actor=admin_user, data={"name": "某公司"}, owner_id=am_b.pk)
+    assert customer.owner == am_b
+
+
+def test_nobody_assigns_a_customer_to_a_service_agent(admin_user, agent):
+    with pytest.raises(PermissionDenied):
+        services.customer_create(actor=admin_user, data={"name": "某公司"}, owner_id=agent.pk)
+
+
+def test_a_write_without_a_version_is_refused(am_a):
+    customer = services.customer_create(actor=am_a, data={"name": "某公司"})
+    with pytest.raises(ValidationFailed) as caught:
+        services.customer_update(
+            actor=am_a,
+            customer_id=customer.pk,
+            data={"notes": "改"},
+            version=None,  # type: ignore[arg-type]
+        )
+    assert caught.value.field == "version"
+    customer.refresh_from_db()
+    assert customer.notes == ""
 
 
 @pytest.mark.parametrize(
@@ -168,7 +199,7 @@ def test_communication_with_follow_up_goes_on_timeline(am_a):
     comm = services.communication_create(
         actor=am_a,
         customer_id=customer.pk,
-        data={"channel": "phone", "summary": "确认需求", "next_follow_up": dt.date(2026, 12, 1)},
+        data={"channel": "phone", "summary": "确认需求", "next_follow_up": dt.date(2099, 12, 1)},
     )
     entry = TimelineEntry.objects.get(customer=customer, kind="communication")
     assert entry.body == "确认需求" and entry.subject_id == str(comm.pk)
@@ -194,13 +225,15 @@ def test_service_agent_logs_communication_but_cannot_edit(am_a, agent):
         actor=agent, customer_id=customer.pk, data={"channel": "phone", "summary": "来电咨询"}
     )
     with pytest.raises(PermissionDenied):
-        services.customer_update(actor=agent, customer_id=customer.pk, data={"name": "x"})
+        services.customer_update(
+            actor=agent, customer_id=customer.pk, data={"name": "x"}, version=1
+        )
 
 
 def test_order_total_is_sum_of_lines(am_a):
     customer = CustomerFactory(owner=am_a)
     product = ProductFactory(unit_price=Decimal("99.90"))
-    order = services.order_create(
+    order = order_services.order_create(
         actor=am_a,
         customer_id=customer.pk,
         order_date=dt.date(2026, 3, 5),
@@ -231,7 +264,7 @@ def test_bad_order_lines_rejected_whole(am_a, line, field):
     customer = CustomerFactory(owner=am_a)
     before = _counts()
     with pytest.raises(ValidationFailed) as err:
-        services.order_create(
+        order_services.order_create(
             actor=am_a,
             customer_id=customer.pk,
             order_date=dt.date(2026, 1, 1),
@@ -243,22 +276,23 @@ def test_bad_order_lines_rejected_whole(am_a, line, field):
 
 def test_customer_with_orders_cannot_be_deleted(am_a):
     customer = CustomerFactory(owner=am_a)
-    services.order_create(
+    order_services.order_create(
         actor=am_a,
         customer_id=customer.pk,
         order_date=dt.date(2026, 1, 1),
         lines=[{"description": "x", "quantity": 1, "unit_price": "1"}],
     )
     with pytest.raises(Conflict):
-        services.customer_delete(actor=am_a, customer_id=customer.pk)
+        services.customer_delete(actor=am_a, customer_id=customer.pk, version=1)
     assert Customer.objects.filter(pk=customer.pk).exists()
 
 
 def test_delete_customer_is_audited(am_a):
     customer = CustomerFactory(owner=am_a)
-    services.customer_delete(actor=am_a, customer_id=customer.pk)
+    services.customer_delete(actor=am_a, customer_id=customer.pk, version=1)
     assert not Customer.objects.exists()
-    assert AuditEntry.objects.filter(action="delete", object_id=str(customer.pk)).exists()
+    entry = AuditEntry.objects.get(action="update", object_id=str(customer.pk))
+    assert entry.actor == am_a and entry.changes["deleted_by_id"] == [None, am_a.pk]
 
 
 def test_preference_duplicate_key_conflicts(am_a):

@@ -20,6 +20,7 @@ from guanxi.customers.timeline import (
     TimelineText,
     timeline_add,
 )
+from guanxi.orders import services as order_services
 
 pytestmark = pytest.mark.django_db
 
@@ -75,7 +76,10 @@ def test_changed_field_names_follow_the_reader(am_a):
     customer = services.customer_create(actor=am_a, data={"name": "华为技术有限公司"})
     with translation.override("zh-hans"):
         services.customer_update(
-            actor=am_a, customer_id=customer.pk, data={"status": "active", "city": "深圳"}
+            actor=am_a,
+            customer_id=customer.pk,
+            data={"status": "active", "city": "深圳"},
+            version=1,
         )
     entry = _entry(customer, "change")
     assert entry.title == "修改了 城市、状态"
@@ -84,7 +88,7 @@ def test_changed_field_names_follow_the_reader(am_a):
 
 def test_order_title_reads_in_english(am_a):
     customer = services.customer_create(actor=am_a, data={"name": "华为技术有限公司"})
-    order = services.order_create(
+    order = order_services.order_create(
         actor=am_a,
         customer_id=customer.pk,
         order_date=dt.date(2025, 3, 1),
@@ -92,7 +96,7 @@ def test_order_title_reads_in_english(am_a):
         lines=[{"description": "服务", "quantity": 1, "unit_price": "1234.5"}],
     )
     assert _shown(_entry(customer, "order"), "en") == "Order SO-1, amount ¥1,234.50"
-    services.order_cancel(actor=am_a, order_id=order.pk)
+    order_services.order_cancel(actor=am_a, order_id=order.pk, version=1)
     assert _shown(_entry(customer, "order"), "en") == "Order SO-1 cancelled"
 
 
@@ -121,7 +125,10 @@ def test_editing_a_communication_rewrites_its_title_and_body(am_a):
         actor=am_a, customer_id=customer.pk, data={"channel": "phone", "summary": "电话"}
     )
     services.communication_update(
-        actor=am_a, communication_id=comm.pk, data={"channel": "wechat", "summary": "微信沟通"}
+        actor=am_a,
+        communication_id=comm.pk,
+        data={"channel": "wechat", "summary": "微信沟通"},
+        version=1,
     )
     entry = _entry(customer, "communication")
     assert TimelineEntry.objects.filter(kind="communication").count() == 1

@@ -95,7 +95,7 @@ def test_compiled_mo_matches_po():
 @pytest.mark.django_db
 def test_customer_pages_in_english(client, am_a):
     customer = customer_create(actor=am_a, data={"name": "华为技术有限公司", "status": "active"})
-    customer_update(actor=am_a, customer_id=customer.pk, data={"status": "dormant"})
+    customer_update(actor=am_a, customer_id=customer.pk, data={"status": "dormant"}, version=1)
     client.force_login(am_a)
     client.cookies["django_language"] = "en"
     listing = client.get(reverse("customers:list")).content.decode()

@@ -1,0 +1,85 @@
+"""The contract pages: scoped, read-only once approved, errors on the form, receivables
+with its chart data, the 360 panel, the "my day" card."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from guanxi.contracts.models import Collection, Contract
+from guanxi.contracts.tests.contract_helpers import approved, create, scene_fixture  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+
+def test_list_shows_only_the_readers_contracts(client, scene):
+    mine = create(scene["seller"], scene["customer"])
+    client.force_login(scene["outsider"])
+    assert mine.number not in client.get(reverse("contracts:list")).content.decode()
+    client.force_login(scene["seller"])
+    assert mine.number in client.get(reverse("contracts:list")).content.decode()
+
+
+def test_service_agent_gets_403(client, scene):
+    client.force_login(scene["agent"])
+    assert client.get(reverse("contracts:list")).status_code == 403
+
+
+def test_new_contract_form_names_the_bad_field(client, scene):
+    client.force_login(scene["seller"])
+    response = client.post(reverse("contracts:new"), {
+        "customer": scene["customer"].pk, "title": "合同", "amount": "100.00",
+        "start_date": "2026-02-01", "end_date": "2026-01-01",
+    })  # fmt: skip
+    assert response.status_code == 422
+    assert "结束日期不能早于开始日期" in response.content.decode()
+    assert not Contract.objects.exists()
+
+
+def test_approved_contract_page_is_read_only(client, scene):
+    contract = approved(scene)
+    client.force_login(scene["seller"])
+    page = client.get(reverse("contracts:detail", args=[contract.pk])).content.decode()
+    assert 'id="contract-locked"' in page
+    assert 'id="contract-edit"' not in page and 'id="plan-form"' not in page
+    assert 'id="collection-form"' in page
+    response = client.post(reverse("contracts:edit", args=[contract.pk]), {
+        "version": contract.version, "title": "改", "amount": "1.00",
+        "start_date": "2026-01-01", "end_date": "2026-12-31",
+    })  # fmt: skip
+    assert response.status_code == 302
+    contract.refresh_from_db()
+    assert contract.amount != 1
+
+
+def test_collection_form_refuses_over_collection(client, scene):
+    contract = approved(scene, "1000.00", count=2)
+    client.force_login(scene["seller"])
+    response = client.post(reverse("contracts:collect", args=[contract.pk]), {
+        "received_on": "2026-01-05", "amount": "1000.01", "method": "transfer",
+    })  # fmt: skip
+    assert response.status_code == 422
+    assert "预收款" in response.content.decode()
+    assert not Collection.objects.exists()
+
+
+def test_receivables_page_has_the_chart_data(client, scene):
+    approved(scene, "3000.00", count=3, first_due=dt.date(2020, 1, 1))
+    client.force_login(scene["seller"])
+    page = client.get(reverse("contracts:receivables")).content.decode()
+    assert 'id="gx-aging-data"' in page and "echarts.min.js" in page
+    assert "3,000.00" in page or "3000.00" in page
+
+
+def test_customer_360_shows_contracts_and_collected_percent(client, scene):
+    contract = approved(scene, "1000.00", count=2)
+    from guanxi.contracts.services.collections import collection_create
+
+    collection_create(actor=scene["seller"], contract_id=contract.pk,
+                      data={"amount": "250.00", "received_on": "2026-01-02"})  # fmt: skip
+    client.force_login(scene["seller"])
+    page = client.get(scene["customer"].get_absolute_url()).content.decode()
+    assert contract.number in page
+    assert 'id="customer-collected-percent">25.0%' in page

@@ -1,0 +1,1 @@
+"""The recycle bin (回收站) of deleted customers."""

@@ -1,0 +1,1 @@
+"""通知与提醒 (notifications)."""

@@ -1,0 +1,53 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PortalConfig(AppConfig):
+    name = "guanxi.portal"
+    label = "portal"
+    verbose_name = _("客户门户")
+
+    def ready(self) -> None:
+        from guanxi.accounts import permissions
+        from guanxi.core.navigation import register_nav
+        from guanxi.core.periodic import PeriodicJob, register_periodic
+        from guanxi.customers.panels import CustomerPanel, register_panel
+        from guanxi.customers.timeline import register_kind
+        from guanxi.portal.panels import PANEL, panel_context
+
+        # A portal user's only menu entry, and so where the user lands (``/``, after login).
+        register_nav(
+            key="portal",
+            label=_("客户门户"),
+            url_name="portal:home",
+            visible=permissions.is_portal_actor,
+            namespaces=["portal"],
+            order=5,
+            landing=True,
+        )
+        register_kind("portal", label=_("客户门户"), icon="⌂", color="info")
+        register_panel(
+            CustomerPanel(
+                key="portal",
+                template=PANEL,
+                refresh_template=PANEL,
+                context=panel_context,
+                column="side",
+                order=90,
+            )
+        )
+        register_periodic(PeriodicJob("portal.accounts_sweep", 3600.0, _sweep))
+        # Who decides change requests and deliverables for a customer: the projects app
+        # asks the portal (a higher layer) through these hooks.
+        from guanxi.portal import selectors
+        from guanxi.projects.services.changes import register_portal_hooks
+
+        register_portal_hooks(
+            customer_ids=selectors.customer_ids, is_approver=selectors.is_approver
+        )
+
+
+def _sweep() -> int:
+    from guanxi.portal.services import accounts_sweep
+
+    return accounts_sweep()
