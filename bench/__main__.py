@@ -55,6 +55,7 @@ def main() -> None:
         "forecast": ["bench.forecast_bench", "--scale", opts.scale],
         "service": ["bench.service_bench", "--scale", opts.scale],
         "evm": ["bench.evm_bench", "--scale", opts.scale],
+        "kpi": ["bench.kpi_bench", "--scale", opts.scale],
         "receivables": ["bench.receivables_bench", "--scale", opts.scale],
         "portal": ["bench.portal_bench"],
     }

@@ -4,10 +4,10 @@
   10 per cent milestones, spread over about 15 months of the CN working calendar) with a
   year of approved timesheets (small: 40 people, large: 120 people, two entries a person a
   working day) and 400 approved cost entries: ``selectors_evm.evm_result`` (settings,
-  current baseline, the baseline's rows joined with the live tasks' progress, AC by day
-  from time × the rate on the day + costs) plus the S-curve series
-  (``selectors_evm.s_curve``), end to end with the database reads. Median of ``--repeat``
-  runs, in milliseconds.
+  current baseline, the baseline's rows joined with the live tasks' progress, AC by day:
+  the approved time's cost priced on approval + costs, summed by day in the database)
+  plus the S-curve series (``selectors_evm.s_curve``), end to end with the database
+  reads. Median of ``--repeat`` runs, in milliseconds.
 * ``evm_baseline_ms`` — taking the baseline of that project (``take_baseline``: 2,000
   frozen rows, audit, timeline), once.
 
@@ -122,6 +122,9 @@ def _fill(people: int, seed: int = 15) -> tuple[object, object, dt.date]:
                         TimeEntry(user=u, project=project, task=task, date=d,
                                   hours=Decimal("4"), status=TimeStatus.APPROVED)
                     )  # fmt: skip
+        from guanxi.projects.services.timesheets import price_time_entries
+
+        price_time_entries(entries)  # as approval prices them, one by one
         TimeEntry.objects.bulk_create(entries, batch_size=2000)
         CostEntry.objects.bulk_create(
             [CostEntry(project=project, task=rng.choice(active), category="travel",

@@ -14,12 +14,13 @@ number shapes that is checked against ``normalize_phone`` on a sample before use
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 
@@ -938,6 +939,28 @@ def _projects(scale: Scale, plan: Plan) -> None:
     log("projects: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
 
 
+#: the phases in order (their work is bound in ``main``)
+PHASES: Final = ("customers", "contacts", "orders", "communications", "preferences_and_tags",
+                 "projects")  # fmt: skip
+
+
+def _shrunk(scale: Scale, customers: int) -> Scale:
+    """``scale`` with ``customers`` customers and its other customer-side counts in
+    proportion (at least one contact per customer), same name and projects."""
+    f = customers / scale.customers
+    return dataclasses.replace(
+        scale,
+        customers=customers,
+        contacts=max(customers, round(scale.contacts * f)),
+        orders=round(scale.orders * f),
+        order_lines=max(round(scale.orders * f), round(scale.order_lines * f)),
+        timeline=round(scale.timeline * f),
+        communications=round(scale.communications * f),
+        preferences=round(scale.preferences * f),
+        tag_links=round(scale.tag_links * f),
+    )
+
+
 def run_phase(name: str, fn: Callable[[], None], loader: Loader, done: list[str]) -> None:
     from django.db import transaction
 
@@ -952,15 +975,36 @@ def run_phase(name: str, fn: Callable[[], None], loader: Loader, done: list[str]
         fn()
         done.append(name)
         state_set("phases", done)
-    log(f"{name}: {time.perf_counter() - started:.1f} s")
+    seconds = round(time.perf_counter() - started, 1)
+    state_set("phase_s", {**state_get("phase_s", {}), name: seconds})
+    log(f"{name}: {seconds} s")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", choices=sorted(SCALES), default="small")
+    parser.add_argument(
+        "--phases",
+        help="generate only these phases (comma-separated, e.g. customers,projects); "
+        "the set is then partial: bench.run refuses it",
+    )
+    parser.add_argument(
+        "--customers",
+        type=int,
+        help="fewer customers than the scale (its other customer-side counts shrink in "
+        "proportion); the projects keep the scale's size",
+    )
     args = parser.parse_args(argv)
     scale = SCALES[args.scale]
     setup_django(scale.name)
+    label = scale.name
+    if args.customers:
+        scale = _shrunk(scale, args.customers)
+        label = f"{scale.name}/customers={scale.customers}"
+    names = list(PHASES)
+    wanted = names if not args.phases else [p.strip() for p in args.phases.split(",")]
+    if unknown := set(wanted) - set(names):
+        raise SystemExit(f"unknown phases {sorted(unknown)}; phases are {', '.join(names)}")
 
     from django.core.management import call_command
 
@@ -969,7 +1013,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     call_command("migrate", verbosity=0, interactive=False)
     loader = Loader()
     recorded = state_get("scale")
-    if recorded and recorded != scale.name:
+    if recorded and recorded != label:
         raise SystemExit(f"this database holds the {recorded!r} data set; use another database")
     # A set completed before the projects phase existed gains its projects on a re-run.
     if state_get("complete") and "projects" in state_get("phases", []):
@@ -981,7 +1025,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     done: list[str] = state_get("phases", [])
     if not recorded and loader.count("customers_customer"):
         raise SystemExit("customers exist in a database the bench did not create; use a fresh one")
-    state_set("scale", scale.name)
+    state_set("scale", label)
     started = time.perf_counter() - float(state_get("elapsed_s", 0.0))
 
     phones = PhoneKeys()
@@ -996,22 +1040,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         loader.execute("PRAGMA cache_size = -1000000")
     if "indexes" not in done:
         loader.drop_indexes(BIG_TABLES)
-    phases: list[tuple[str, Callable[[], None]]] = [
-        ("customers", lambda: gen.customers(plan, phones)),
-        ("contacts", lambda: gen.contacts(plan, phones)),
-        ("orders", lambda: gen.orders(plan, ref)),
-        ("communications", lambda: gen.communications(plan, ref)),
-        ("preferences_and_tags", lambda: gen.preferences_and_tags(plan, ref)),
-        ("projects", lambda: _projects(scale, plan)),
-    ]
-    for name, fn in phases:
-        run_phase(name, fn, loader, done)
-        state_set("elapsed_s", time.perf_counter() - started)
+    steps: dict[str, Callable[[], None]] = {
+        "customers": lambda: gen.customers(plan, phones),
+        "contacts": lambda: gen.contacts(plan, phones),
+        "orders": lambda: gen.orders(plan, ref),
+        "communications": lambda: gen.communications(plan, ref),
+        "preferences_and_tags": lambda: gen.preferences_and_tags(plan, ref),
+        "projects": lambda: _projects(scale, plan),
+    }
+    for name in names:
+        if name in wanted:
+            run_phase(name, steps[name], loader, done)
+            state_set("elapsed_s", time.perf_counter() - started)
     t = time.perf_counter()
     loader.restore_indexes()
+    log(f"indexes rebuilt: {time.perf_counter() - t:.1f} s")
+    if missing := [name for name in names if name not in done]:
+        # A partial set: indexes are back (a later run drops them again), nothing is marked
+        # complete, and the figures are the phase timings.
+        loader.reset_sequences(BIG_TABLES)
+        loader.analyze()
+        for name, seconds in state_get("phase_s", {}).items():
+            print(f"generate_{name}_s: {seconds} s")
+        log(f"partial data set: phases {', '.join(missing)} not generated")
+        return 0
     done.append("indexes")
     state_set("phases", done)
-    log(f"indexes rebuilt: {time.perf_counter() - t:.1f} s")
     loader.reset_sequences(BIG_TABLES)
     t = time.perf_counter()
     loader.analyze()

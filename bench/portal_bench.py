@@ -1,10 +1,11 @@
 """The customer portal: ``python -m bench.portal_bench``.
 
-Uses its own database (``DATABASE_URL``, else ``var/bench-portal.sqlite3``), filled on
-first use: one customer company with 200 projects (10 tasks each) and 10,000 tickets (a
-tenth still open, 100 waiting for the customer) with two messages each, 50 surveys; and a
-second company with as much again, so the portal's reads must pick one company's rows out
-of twice as many.
+Uses its own database (``DATABASE_URL``, else ``var/bench-portal-<scale>.sqlite3``), filled
+on first use. ``--scale large`` (the default, the acceptance figure): one customer company
+with 200 projects (10 tasks each) and 10,000 tickets (a tenth still open, one in a hundred
+waiting for the customer) with two messages each, 50 surveys; and a second company with as
+much again, so the portal's reads must pick one company's rows out of twice as many.
+``--scale small``: a tenth of that (20 projects, 1,000 tickets per company).
 
 Figure:
 - ``portal_home_p95_ms``: the portal home (full Django stack, signed in as the company's
@@ -21,12 +22,11 @@ import statistics
 import time
 from typing import Any
 
-PROJECTS = 200
-TICKETS = 10_000
+SIZES = {"small": (20, 1_000), "large": (200, 10_000)}  # (projects, tickets) per company
 TASKS_PER_PROJECT = 10
 
 
-def _company(name: str, owner: Any, now: dt.datetime) -> Any:
+def _company(name: str, owner: Any, now: dt.datetime, size: tuple[int, int]) -> Any:
     from guanxi.accounts.models import Role, User
     from guanxi.customers.models import Contact, Customer
     from guanxi.portal.models import PortalAccount, PortalRole
@@ -43,9 +43,10 @@ def _company(name: str, owner: Any, now: dt.datetime) -> Any:
         role=PortalRole.REQUESTER,
     )  # fmt: skip
     start = dt.date(2026, 1, 5)
+    n_projects, n_tickets = size
     projects = Project.objects.bulk_create(
         [Project(name=f"{name}项目{i}", customer=customer, start_date=start, manager=owner,
-                 status="active" if i % 4 else "closed") for i in range(PROJECTS)]
+                 status="active" if i % 4 else "closed") for i in range(n_projects)]
     )  # fmt: skip
     Task.objects.bulk_create(
         [Task(project=p, name=f"任务{j}", progress=(j * 10) % 100, duration_days=2)
@@ -53,7 +54,7 @@ def _company(name: str, owner: Any, now: dt.datetime) -> Any:
         batch_size=2000,
     )  # fmt: skip
     tickets = []
-    for i in range(TICKETS):
+    for i in range(n_tickets):
         status = "closed" if i % 10 else ("waiting" if i % 100 == 0 else "open")
         tickets.append(
             Ticket(subject=f"{name}工单{i}", customer=customer, contact=contact, status=status,
@@ -67,14 +68,14 @@ def _company(name: str, owner: Any, now: dt.datetime) -> Any:
         batch_size=5000,
     )  # fmt: skip
     Survey.objects.bulk_create(
-        [Survey(kind="csat", token_hash=f"{name}-{i}".ljust(64, "0")[:64], ticket=tickets[i * 10],
+        [Survey(kind="csat", token_hash=f"{name}{i:060d}", ticket=tickets[i * 10],
                 customer=customer, contact=contact, email=contact.email, sent_at=now,
                 expires_at=now + dt.timedelta(days=14)) for i in range(50)]
     )  # fmt: skip
     return user
 
 
-def _fill() -> str:
+def _fill(size: tuple[int, int]) -> str:
     from django.db import transaction
     from django.utils import timezone
 
@@ -88,19 +89,21 @@ def _fill() -> str:
         owner = User.objects.create(username="bench_portal_am", team=team,
                                     role=Role.ACCOUNT_MANAGER)  # fmt: skip
         now = timezone.now()
-        user = _company("甲公司", owner, now)
-        _company("乙公司", owner, now)
+        user = _company("甲公司", owner, now, size)
+        _company("乙公司", owner, now, size)
     return str(user.username)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=100)
+    parser.add_argument("--scale", choices=sorted(SIZES), default="large")
     opts = parser.parse_args()
+    size = SIZES[opts.scale]
     from bench.common import setup_django
 
     os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
-    setup_django("portal")
+    setup_django(f"portal-{opts.scale}")
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=0)
@@ -112,9 +115,9 @@ def main() -> None:
     from bench.common import db_label
     from guanxi.accounts.models import User
 
-    print(f"database: {db_label()}; {PROJECTS} projects, {TICKETS:,} tickets per company")
+    print(f"database: {db_label()}; {size[0]} projects, {size[1]:,} tickets per company")
     started = time.perf_counter()
-    username = _fill()
+    username = _fill(size)
     print(f"  filled in {time.perf_counter() - started:.1f} s")
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:

@@ -8,6 +8,13 @@
   ``--repeat`` runs, in milliseconds. Plain data in memory: the database reads of the plan
   (two indexed queries) are not in the figure. At ``--scale large`` the same for a
   10,000-task plan is printed too (``gantt_cpm_10k_ms``).
+* ``--db``: the same work on the generated data set (``bench.generate``'s projects phase,
+  ``DATABASE_URL`` or the scale's SQLite file): for ``--projects`` random 50-task projects,
+  ``gantt_db_ms`` — the Gantt payload from the stored schedule (``selectors.gantt``: two
+  indexed queries + the payload + ``json.dumps``) — and ``schedule_db_ms`` — the plan read
+  (``selectors.plan_rows``) and scheduled (``cpm.schedule``), what every plan write does
+  before storing. p50 and p95 in milliseconds; shows whether the indexes hold at 500,000
+  tasks.
 """
 
 from __future__ import annotations
@@ -76,12 +83,50 @@ def _once(tasks: list, links: list) -> float:
     return (time.perf_counter() - begin) * 1000
 
 
+def _pct(runs: list[float], q: float) -> float:
+    data = sorted(runs)
+    return data[max(0, min(len(data) - 1, round(q / 100 * len(data) + 0.5) - 1))]
+
+
+def _from_db(n: int) -> None:
+    from guanxi.projects import cpm, selectors
+    from guanxi.projects.models import Project, Task
+
+    ids = list(Project.objects.order_by("id").values_list("id", flat=True))
+    if not ids:
+        raise SystemExit("no projects in this database: run bench.generate first")
+    print(f"# {len(ids):,} projects, {Task.objects.count():,} tasks in the database")
+    picked = random.Random(14).sample(ids, min(n, len(ids)))
+    gantt_runs, schedule_runs = [], []
+    for i, pk in enumerate([picked[0], *picked]):  # the first one warms up
+        project = Project.objects.get(pk=pk)
+        begin = time.perf_counter()
+        json.dumps(selectors.gantt(project=project), default=str)
+        middle = time.perf_counter()
+        tasks, links = selectors.plan_rows(project.pk)
+        cpm.schedule(tasks, links, start=project.start_date)
+        end = time.perf_counter()
+        if i:
+            gantt_runs.append((middle - begin) * 1000)
+            schedule_runs.append((end - middle) * 1000)
+    for name, runs in (("gantt_db_ms", gantt_runs), ("schedule_db_ms", schedule_runs)):
+        print(f"{name}: p50 {_pct(runs, 50):.1f} ms, p95 {_pct(runs, 95):.1f} ms "
+              f"({len(runs)} projects)")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--scale", choices=["small", "large"], default="small")
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--db", action="store_true", help="also time plans read from the data set")
+    parser.add_argument("--projects", type=int, default=200)
     args = parser.parse_args()
-    django.setup()
+    if args.db:
+        from bench.common import setup_django
+
+        setup_django(args.scale)
+    else:
+        django.setup()
     sizes = [("gantt_cpm_ms", 200, 9)]
     if args.scale == "large":
         sizes.append(("gantt_cpm_10k_ms", 1000, 9))
@@ -91,6 +136,8 @@ def main() -> None:
         runs = [_once(tasks, links) for _ in range(args.repeat)]
         print(f"# {len(tasks)} tasks, {len(links)} links, runs {[round(r, 1) for r in runs]}")
         print(f"{name}: {statistics.median(runs):.1f} ms")
+    if args.db:
+        _from_db(args.projects)
 
 
 if __name__ == "__main__":

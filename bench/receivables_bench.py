@@ -150,12 +150,8 @@ def main() -> None:
 
     from bench.common import db_label
     from guanxi.accounts.models import User
-    from guanxi.contracts.models import OPEN_INSTALMENT_STATUSES, Instalment
-    from guanxi.contracts.selectors import (
-        _bucket_expressions,
-        receivables_aging,
-        scoped_instalments,
-    )
+    from guanxi.contracts.models import Instalment
+    from guanxi.contracts.selectors import _aging_query, receivables_aging
 
     print(f"database: {db_label()}; instalments {total:,}")
     _fill(total)
@@ -173,14 +169,7 @@ def main() -> None:
         from django.utils import timezone
 
         for group in groups:
-            column = {"customer": "customer_id", "owner": "owner_id", "team": "team_id"}[group]
-            qs = (
-                scoped_instalments(actor=admin)
-                .filter(status__in=OPEN_INSTALMENT_STATUSES)
-                .values(column)
-                .annotate(**_bucket_expressions(timezone.localdate()))
-                .order_by(column)
-            )
+            qs = _aging_query(admin, group, timezone.localdate())
             if connection.vendor == "postgresql":
                 plan = qs.explain(analyze=True, buffers=True)
             else:

@@ -186,6 +186,8 @@ def _mails_via_imap(mails: list[bytes]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", choices=list(SIZES), default="small")
+    parser.add_argument("--only", choices=["queue", "sweep", "mail"], action="append",
+                        help="run only these figures (default: all)")  # fmt: skip
     opts = parser.parse_args()
     from bench.common import setup_django
 
@@ -200,11 +202,6 @@ def main() -> None:
     from django.test.utils import setup_test_environment
 
     from bench.common import db_label
-    from guanxi.accounts.models import User
-    from guanxi.notifications.models import Notification
-    from guanxi.service.models import InboundMail, Ticket
-    from guanxi.service.services.mail import mail_receive
-    from guanxi.service.services.sla import SLA_BREACH, SLA_WARNING, sla_sweep
 
     total = SIZES[opts.scale]
     print(f"database: {db_label()}; tickets {total:,}")
@@ -213,7 +210,19 @@ def main() -> None:
         with connection.cursor() as cur:
             cur.execute("ANALYZE")
     setup_test_environment()
-    client = Client()
+    only = set(opts.only or ["queue", "sweep", "mail"])
+    if "queue" in only:
+        _queue(Client)
+    if "sweep" in only:
+        _sweep()
+    if "mail" in only:
+        _mail_figures()
+
+
+def _queue(client_class: Any) -> None:
+    from guanxi.accounts.models import User
+
+    client = client_class()
     client.force_login(User.objects.get(username="bench_agent"))
     urls = [
         "/service/tickets/?queue=mine",
@@ -227,6 +236,12 @@ def main() -> None:
     p95 = _p95(client, urls, 60)
     print(f"ticket_queue_p95_ms: {p95:.1f} ms")
 
+
+def _sweep() -> None:
+    from guanxi.notifications.models import Notification
+    from guanxi.service.models import Ticket
+    from guanxi.service.services.sla import SLA_BREACH, SLA_WARNING, sla_sweep
+
     # Reset the marks, and drop the notifications an earlier run wrote (their de-duplication
     # keys would make the sweep skip them), so a rerun measures a full sweep again.
     Ticket.objects.filter(status__in=["new", "open"]).update(
@@ -239,6 +254,11 @@ def main() -> None:
     elapsed = time.perf_counter() - t0
     print(f"  sweep: {result.breached:,} breaches, {result.notified:,} notifications")
     print(f"sla_sweep_s: {elapsed:.2f} s")
+
+
+def _mail_figures() -> None:
+    from guanxi.service.models import InboundMail
+    from guanxi.service.services.mail import mail_receive
 
     mails = _mails()
     before = InboundMail.objects.count()

@@ -173,6 +173,7 @@ def _register_routers() -> None:
     from guanxi.orders.api import router as orders_router
     from guanxi.portal.api import router as portal_router
     from guanxi.projects.api import router as projects_router
+    from guanxi.projects.api_kpi import router as projects_kpi_router
     from guanxi.sales.api import router as sales_router
     from guanxi.service.api import router as service_router
     from guanxi.webhooks.api import router as webhooks_router
@@ -191,6 +192,8 @@ def _register_routers() -> None:
     api.add_router("/", attachments_router)
     api.add_router("/approvals", approvals_router)
     api.add_router("/contracts", contracts_router)
+    # Before the projects router: its "/{project_id}" would take "/portfolio".
+    api.add_router("/projects", projects_kpi_router)
     api.add_router("/projects", projects_router)
     api.add_router("/portal", portal_router)
 

@@ -100,6 +100,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    # A portal session opens the portal and the shared pages only (issue 16).
+    "guanxi.portal.middleware.PortalBoundaryMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

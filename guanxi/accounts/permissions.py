@@ -270,6 +270,14 @@ def can_share_canned_replies(actor: Any) -> bool:
     return _has_role(actor, _ASSIGN_ROLES)
 
 
+def can_manage_cost_rates(actor: Any) -> bool:
+    """Keeping the hourly cost rates (what people cost the company) and re-pricing approved
+    time: admins and managers. Not a project manager, even for role rates: a rate prices
+    every project the person or role works on, and whoever a CPI measures should not set
+    the costs behind it."""
+    return _has_role(actor, _ASSIGN_ROLES)
+
+
 def can_create_customer(actor: Any) -> bool:
     return _has_role(actor, _CREATE_ROLES)
 

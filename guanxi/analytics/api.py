@@ -90,6 +90,17 @@ class CustomerRefOut(Schema):
     team_id: int | None
 
 
+class CostToServeItemOut(Schema):
+    key: str = Field(
+        ...,
+        description="analytics.orders (orders x cost per order + communications x cost per "
+        "communication) or a registered cost source: service.complaints, service.tickets, "
+        "projects.overruns, ...",
+    )
+    label: str
+    amount: DecimalOut
+
+
 class CustomerValueOut(Schema):
     customer: CustomerRefOut
     orders: int
@@ -129,7 +140,10 @@ class CustomerValueOut(Schema):
     clv: DecimalOut | None
     propensity: float | None
     dormant: bool
-    cost_to_serve: DecimalOut
+    cost_to_serve: DecimalOut = Field(..., description="The sum of cost_breakdown.")
+    cost_breakdown: list[CostToServeItemOut] = Field(
+        ..., description="The cost to serve by source (F8); profit = revenue - cost_to_serve."
+    )
     profit: DecimalOut
     computed_at: dt.datetime
 
@@ -140,6 +154,12 @@ class CustomerValueOut(Schema):
     @staticmethod
     def resolve_history_insufficient(obj: CustomerValue) -> bool:
         return obj.history_insufficient
+
+    @staticmethod
+    def resolve_cost_breakdown(obj: CustomerValue) -> list[dict[str, Any]]:
+        return [
+            {"key": key, "label": label, "amount": amount} for key, label, amount in obj.cost_items
+        ]
 
     @staticmethod
     def resolve_value_class_label(obj: CustomerValue) -> str:
@@ -199,6 +219,7 @@ class SettingsOut(Schema):
     rfm_segment_map: str
     cost_per_order: Decimal
     cost_per_communication: Decimal
+    cost_per_ticket: Decimal
     dormant_factor: Decimal
     key_account_share: Decimal
     snapshots_kept: int
@@ -222,6 +243,7 @@ class SettingsIn(Schema):
     rfm_segment_map: Literal[tuple(SegmentMap.values)] = None  # type: ignore[valid-type]
     cost_per_order: Decimal = Field(None, ge=0)
     cost_per_communication: Decimal = Field(None, ge=0)
+    cost_per_ticket: Decimal = Field(None, ge=0)
     dormant_factor: Decimal = Field(None, gt=0)
     key_account_share: Decimal = Field(None, gt=0, le=1)
     snapshots_kept: int = Field(None, ge=1, le=365)

@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from guanxi.analytics.cost_sources import BASE_KEY, breakdown_items
 from guanxi.core.models import VersionedModel
 
 
@@ -146,6 +147,10 @@ class AnalyticsSettings(VersionedModel):
     )
     cost_per_communication = models.DecimalField(
         _("每次沟通服务成本"), max_digits=10, decimal_places=2, default=Decimal("0.00")
+    )
+    # The effort of a service ticket (the "service.tickets" cost source, cost_sources.py).
+    cost_per_ticket = models.DecimalField(
+        _("每张工单服务成本"), max_digits=10, decimal_places=2, default=Decimal("0.00")
     )
     dormant_factor = models.DecimalField(
         _("休眠倍数"), max_digits=5, decimal_places=2, default=Decimal("3.00")
@@ -302,6 +307,10 @@ class CustomerValue(models.Model):
     dormant = models.BooleanField(_("休眠"), default=False)
     cost_to_serve = models.DecimalField(_("服务成本"), max_digits=16, decimal_places=2)
     profit = models.DecimalField(_("利润"), max_digits=16, decimal_places=2)
+    # The part of the cost to serve each registered cost source contributed ("service.
+    # complaints": "120.00", …; non-zero amounts only, ``cost_sources.py``); the rest is
+    # orders and communications.
+    cost_breakdown = models.JSONField(_("服务成本构成"), default=dict, blank=True)
     # Calendar month of the first purchase (year * 12 + month - 1) and the months with a
     # purchase as bits: bit k = a purchase in the k-th month before the run's as-of month.
     cohort_month = models.IntegerField(_("首购月份"))
@@ -339,6 +348,14 @@ class CustomerValue(models.Model):
     @property
     def strategy(self) -> str:
         return strategy_for(self.value_class, self.cycle_band, self.amount_band)
+
+    @property
+    def cost_items(self) -> list[tuple[str, str, Decimal]]:
+        """(key, label, amount) of the cost to serve: orders and communications first, then
+        each cost source (the breakdown is on the row: no query)."""
+        items = breakdown_items(self.cost_breakdown or {})
+        base = Decimal(self.cost_to_serve) - sum((amount for _k, _l, amount in items), Decimal(0))
+        return [(BASE_KEY, str(_("订单与沟通")), base), *items]
 
     @property
     def cell_label(self) -> str:

@@ -2,7 +2,8 @@
 
 The recompute (``analytics_recompute``) is one pass:
 
-1. ``aggregate.customer_measures`` — one GROUP BY over confirmed orders, into NumPy;
+1. ``aggregate.customer_measures`` — one GROUP BY over confirmed orders, into NumPy — and
+   the costs to serve other apps register (``cost_sources``: one grouped query each);
 2. ``compute_customer_values`` — F1–F8 on those arrays with the pure maths in
    ``compute/`` (no database);
 3. ``_store`` (``store.py``) — every ``CustomerValue`` row deleted and the new ones written
@@ -22,7 +23,7 @@ import datetime as dt
 import logging
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -36,7 +37,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guanxi.accounts import permissions
-from guanxi.analytics import aggregate, selectors, store
+from guanxi.analytics import aggregate, cost_sources, selectors, store
 from guanxi.analytics.compute import bgnbd, clv, gamma_gamma, value
 from guanxi.analytics.models import (
     AmountBand,
@@ -95,6 +96,7 @@ class Parameters:
     rfm_segment_map: str = SegmentMap.DEFAULT
     cost_per_order: float = 0.0
     cost_per_communication: float = 0.0
+    cost_per_ticket: float = 0.0
     dormant_factor: float = 3.0
     key_account_share: float = 0.8
 
@@ -117,6 +119,7 @@ class Parameters:
             rfm_segment_map=str(s.rfm_segment_map),
             cost_per_order=float(s.cost_per_order),
             cost_per_communication=float(s.cost_per_communication),
+            cost_per_ticket=float(s.cost_per_ticket),
             dormant_factor=float(s.dormant_factor),
             key_account_share=float(s.key_account_share),
         )
@@ -137,6 +140,7 @@ _RANGES: dict[str, tuple[Decimal, Decimal, bool]] = {
     "gross_margin": (Decimal("0"), Decimal("1"), False),
     "cost_per_order": (Decimal("0"), Decimal("99999999"), True),
     "cost_per_communication": (Decimal("0"), Decimal("99999999"), True),
+    "cost_per_ticket": (Decimal("0"), Decimal("99999999"), True),
     "dormant_factor": (Decimal("0"), Decimal("100"), False),
     "key_account_share": (Decimal("0"), Decimal("1"), False),
     "snapshots_kept": (Decimal("1"), Decimal("365"), True),
@@ -264,6 +268,9 @@ class Computed:
     cost_to_serve: FloatArray
     profit: FloatArray
     cohort_month: IntArray
+    # Each row's cost sources as JSON texts: positions in ``cost_breakdown_texts``.
+    cost_breakdown: IntArray
+    cost_breakdown_texts: tuple[str, ...] = ("{}",)
     bgnbd: dict[str, float] | None = None
     gamma_gamma: dict[str, float] | None = None
     prediction_message: str = ""
@@ -366,8 +373,12 @@ def _fit_spend(purchases: IntArray, amount: FloatArray, repeat: BoolArray) -> An
     return params
 
 
-def compute_customer_values(m: aggregate.Measures, p: Parameters) -> Computed:
+def compute_customer_values(
+    m: aggregate.Measures, p: Parameters, source_costs: Mapping[str, FloatArray] | None = None
+) -> Computed:
     """F1–F8 for every customer in ``m`` (pure NumPy; see docs/analytics.md).
+    ``source_costs`` are the registered costs to serve (``cost_sources.source_amounts``),
+    aligned with ``m``: they add to each customer's cost to serve.
 
     The two model fits and the cohort table run in worker threads while this thread does
     the descriptive measures: NumPy and SciPy release the GIL in their array loops, so on
@@ -443,6 +454,11 @@ def compute_customer_values(m: aggregate.Measures, p: Parameters) -> Computed:
         # F8 cost to serve and profit
         cost = p.cost_per_order * m.orders + p.cost_per_communication * m.communications
         cost_to_serve: FloatArray = np.asarray(cost, dtype=np.float64).round(2)
+        source_costs = source_costs or {}
+        for amounts in source_costs.values():
+            cost_to_serve = cost_to_serve + amounts
+        cost_to_serve = cost_to_serve.round(2)
+        breakdown, breakdown_texts = cost_sources.breakdown_json(source_costs, n)
         profit = np.round(m.revenue - cost_to_serve, 2)
 
         # F7: dormant = no purchase for much longer than the customer's own cycle
@@ -528,6 +544,7 @@ def compute_customer_values(m: aggregate.Measures, p: Parameters) -> Computed:
         p_alive=p_alive, expected_purchases=expected, expected_spend=spend, clv=lifetime,
         propensity=propensity, dormant=dormant,
         cost_to_serve=cost_to_serve, profit=profit, cohort_month=cohort_month,
+        cost_breakdown=breakdown, cost_breakdown_texts=breakdown_texts,
         bgnbd=bg_json, gamma_gamma=gg_json, prediction_message=" ".join(messages),
         thresholds=thresholds, class_counts=class_counts, pareto_top_share=top_share,
         pareto_curve=curve, key_accounts=int(key_account.sum()), retention=retention,
@@ -544,7 +561,7 @@ def _empty_computed() -> Computed:
         revenue_rank=ints, clv_rank=ints, key_account=flags, p_alive=floats,
         expected_purchases=floats,
         expected_spend=floats, clv=floats, propensity=floats, dormant=flags,
-        cost_to_serve=floats, profit=floats, cohort_month=ints,
+        cost_to_serve=floats, profit=floats, cohort_month=ints, cost_breakdown=ints,
         prediction_message=_("还没有已确认的订单。"),
         class_counts={code: 0 for code in CLASS_CODES},
     )  # fmt: skip
@@ -590,6 +607,7 @@ def _store_columns(m: aggregate.Measures, c: Computed, now: dt.datetime) -> dict
         "dormant": c.dormant,
         "cost_to_serve": c.cost_to_serve,
         "profit": c.profit,
+        "cost_breakdown": store.Labels(c.cost_breakdown, c.cost_breakdown_texts),
         "cohort_month": c.cohort_month,
         "activity_mask": m.activity_mask,
         "computed_at": now,
@@ -719,8 +737,13 @@ def analytics_recompute(
         t = time.perf_counter()
         measures = aggregate.customer_measures(as_of=as_of)
         timings = {"aggregate_s": time.perf_counter() - t}
+        t = time.perf_counter()
+        source_costs = cost_sources.source_amounts(
+            measures.customer_id, as_of=as_of, rates=params.as_json()
+        )
+        timings["cost_sources_s"] = time.perf_counter() - t
         report(25, _("正在计算价值、RFM 和预测……"))
-        computed = compute_customer_values(measures, params)
+        computed = compute_customer_values(measures, params, source_costs)
         timings.update(computed.timings)
         report(60, _("正在保存结果……"))
         t = time.perf_counter()

@@ -67,7 +67,8 @@ class Labels:
 
 
 # One column's values for every row: an array (floats: NaN is NULL; dates: days since
-# 1970-01-01; money: float amounts, rounded to the fen), labels, or one value for all rows.
+# 1970-01-01; money: float amounts, rounded to the fen), labels (also JSON texts), or one
+# value for all rows.
 Column = npt.NDArray[Any] | Labels | dt.datetime
 
 
@@ -94,9 +95,12 @@ def _null_mask(field: models.Field[Any, Any], values: npt.NDArray[Any]) -> Any:
 # --- PostgreSQL: binary COPY --------------------------------------------------------------
 
 
-def _text_table(names: tuple[str, ...]) -> tuple[ByteArray, npt.NDArray[np.int32]]:
-    """Each name's UTF-8 bytes (padded) and length, the empty string last (index -1)."""
-    encoded = [name.encode() for name in names] + [b""]
+def _text_table(
+    names: tuple[str, ...], prefix: bytes = b""
+) -> tuple[ByteArray, npt.NDArray[np.int32]]:
+    """Each name's UTF-8 bytes (padded) and length, the empty string last (index -1).
+    ``prefix`` goes before each name (jsonb's binary format: a version byte, then text)."""
+    encoded = [prefix + name.encode() for name in names] + [prefix]
     width = max(1, *(len(e) for e in encoded))
     table = np.zeros((len(encoded), width), dtype=np.uint8)
     for i, e in enumerate(encoded):
@@ -130,7 +134,7 @@ def _pg_field(
     length (-1: NULL)."""
     n = stop - start
     if isinstance(column, Labels):
-        table, lengths = _text_table(column.names)
+        table, lengths = _text_table(column.names, b"\x01" if db_type == "jsonb" else b"")
         codes = column.codes[start:stop]
         return table[codes], lengths[codes]
     if isinstance(column, dt.datetime):

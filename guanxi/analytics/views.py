@@ -340,7 +340,10 @@ SETTING_GROUPS: list[tuple[Any, list[str]]] = [
         ],
     ),
     (gettext_lazy("RFM 与大客户"), ["rfm_segment_map", "key_account_share", "dormant_factor"]),
-    (gettext_lazy("服务成本（赢利率）"), ["cost_per_order", "cost_per_communication"]),
+    (
+        gettext_lazy("服务成本（赢利率）"),
+        ["cost_per_order", "cost_per_communication", "cost_per_ticket"],
+    ),
     (gettext_lazy("快照保留"), ["snapshots_kept", "snapshot_months_kept"]),
 ]
 

@@ -18,9 +18,11 @@ from guanxi.customers.tests.factories import CustomerFactory
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 TEXT = {
-    "zh-hans": {"switch": "中文", "import": "导入/导出", "customers": "客户", "portal": "客户门户"},
+    "zh-hans": {"switch": "中文", "import": "导入/导出", "customers": "客户", "portal": "客户门户",
+                "projects": "项目", "timesheet": "工时", "lessons": "经验教训"},
     "en": {"switch": "English", "import": "Import/export", "customers": "Customers",
-           "portal": "Customer portal"},
+           "portal": "Customer portal", "projects": "Projects", "timesheet": "Timesheets",
+           "lessons": "Lessons learned"},
 }  # fmt: skip
 STAFF = [Role.ADMIN, Role.ACCOUNT_MANAGER, Role.SERVICE_AGENT, Role.PROJECT_MANAGER]
 #: what each staff role may import (the kinds offered on its import page); none: no page
@@ -31,6 +33,8 @@ IMPORTS = {
     Role.PROJECT_MANAGER: {"tasks"},
 }
 EXPORTERS = {Role.ADMIN, Role.MANAGER}
+#: the staff roles above that use projects: 项目 and 工时 in the menu (hours are daily work)
+PROJECT_USERS = {Role.ADMIN, Role.ACCOUNT_MANAGER, Role.PROJECT_MANAGER}
 
 
 def _login(page: Any, url: str, lang: str, username: str) -> None:
@@ -66,6 +70,9 @@ def test_a_staff_role_sees_only_what_it_may_open(
     links = _menu_links(page)
     assert t["customers"] in links
     assert t["portal"] not in links
+    uses_projects = role in PROJECT_USERS
+    assert (t["projects"] in links, t["timesheet"] in links) == (uses_projects, uses_projects)
+    assert t["lessons"] not in links  # under 项目: linked from the project list
     for label, href in links.items():
         response = page.goto(f"{live_server.url}{href}")
         assert response is not None and response.status == 200, (role, label, href)
@@ -86,6 +93,31 @@ def test_a_staff_role_sees_only_what_it_may_open(
             assert offered - {""} == IMPORTS[role]  # no customer, contact or order import
     page.goto(f"{live_server.url}/")
     screenshot(f"{lang}-nav-{role}")
+
+
+@pytest.mark.parametrize("lang", ["zh-hans", "en"])
+def test_a_project_member_has_projects_and_timesheet_and_finds_the_lessons(
+    live_server: Any, page: Any, lang: str
+) -> None:
+    t = TEXT[lang]
+    UserFactory(username="someone", display_name="李四", role=Role.PROJECT_MEMBER)
+    _login(page, live_server.url, lang, "someone")
+
+    links = _menu_links(page)
+    assert links[t["projects"]] == "/projects/"
+    assert links[t["timesheet"]] == "/projects/timesheet/"
+    assert t["lessons"] not in links
+    for label, href in links.items():
+        response = page.goto(f"{live_server.url}{href}")
+        assert response is not None and response.status == 200, (label, href)
+    page.goto(f"{live_server.url}/projects/")
+    assert page.inner_text("#project-timesheet-link") == t["timesheet"]
+    page.locator("#project-lessons-link").click()
+    page.wait_for_url(f"{live_server.url}/projects/lessons/")
+    assert page.locator("#nav-projects.active").count() == 1
+    page.goto(f"{live_server.url}/projects/timesheet/")
+    assert page.locator("#nav-timesheet.active").count() == 1
+    assert page.locator("#nav-projects.active").count() == 0
 
 
 PORTAL_MENU = {

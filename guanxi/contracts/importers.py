@@ -230,6 +230,49 @@ class ContractRefWriter(CustomerRecordWriter):
                 out[r.row] = contract
         return out
 
+    def create_audited(
+        self, model: type[Model], label: str, objects: list[Any], result: ChunkResult
+    ) -> None:
+        """Insert ``objects`` (new ``model`` rows) in one statement, note them in the run's
+        ledger (undo deletes them) and write one audit row each."""
+        model._default_manager.bulk_create(objects)
+        result.add_created(label, [o.pk for o in objects])
+        names = audit_fields(model)
+        write_audit(
+            [
+                self.ctx.audit_row(
+                    action=CREATE_ACTION, model=label, object_id=o.pk,
+                    object_repr=str(o), customer_id=o.customer_id,
+                    changes=create_changes({n: getattr(o, n) for n in names}, names),
+                )
+                for o in objects
+            ]
+        )  # fmt: skip
+
+    def save_each(
+        self, label: str, objects: Mapping[int, Model], befores: dict[int, dict[str, Any]],
+        result: ChunkResult,
+    ) -> None:  # fmt: skip
+        """Rows without a ``version`` (instalments, collections): saved one by one, the
+        changed fields only, with their audit rows and ledger entries (undo restores the
+        fields that still hold the imported values)."""
+        audits = []
+        for pk, before in befores.items():
+            obj = objects[pk]
+            changes = audit.diff(before, audit.snapshot(obj, before.keys()))
+            if not changes:
+                continue
+            obj.save(update_fields=[*changes, "updated_at"])
+            result.updated.append([label, pk, {k: v[0] for k, v in changes.items()},
+                                   {k: v[1] for k, v in changes.items()}])  # fmt: skip
+            audits.append(
+                self.ctx.audit_row(
+                    action=UPDATE_ACTION, model=label, object_id=pk, object_repr=str(obj),
+                    customer_id=getattr(obj, "customer_id", None), changes=changes,
+                )
+            )  # fmt: skip
+        write_audit(audits)
+
 
 # --- contracts ---------------------------------------------------------------------------
 
@@ -298,19 +341,7 @@ class ContractWriter(ContractRefWriter):
                 seen.add(number)
             result.mark(r, "create")
         if creates:
-            Contract.objects.bulk_create(creates)
-            result.add_created(CONTRACT_LABEL, [c.pk for c in creates])
-            names = audit_fields(Contract)
-            write_audit(
-                [
-                    ctx.audit_row(
-                        action=CREATE_ACTION, model=CONTRACT_LABEL, object_id=c.pk,
-                        object_repr=str(c), customer_id=c.customer_id,
-                        changes=create_changes({n: getattr(c, n) for n in names}, names),
-                    )
-                    for c in creates
-                ]
-            )  # fmt: skip
+            self.create_audited(Contract, CONTRACT_LABEL, creates, result)
             write_timeline(
                 [
                     _contract_timeline(ctx, c, gettext_noop("导入合同 %(number)s：%(title)s"))
@@ -449,20 +480,8 @@ class InstalmentWriter(ContractRefWriter):
             creates.append(instalment)
             result.mark(r, "create")
         if creates:
-            Instalment.objects.bulk_create(creates)
-            result.add_created(INSTALMENT_LABEL, [i.pk for i in creates])
-            names = audit_fields(Instalment)
-            write_audit(
-                [
-                    ctx.audit_row(
-                        action=CREATE_ACTION, model=INSTALMENT_LABEL, object_id=i.pk,
-                        object_repr=str(i), customer_id=i.customer_id,
-                        changes=create_changes({n: getattr(i, n) for n in names}, names),
-                    )
-                    for i in creates
-                ]
-            )  # fmt: skip
-        self._save_updates(objects, befores, result)
+            self.create_audited(Instalment, INSTALMENT_LABEL, creates, result)
+        self.save_each(INSTALMENT_LABEL, objects, befores, result)
         return result
 
     def _sequence(self, r: CleanRow, result: ChunkResult) -> int | bool | None:
@@ -475,29 +494,6 @@ class InstalmentWriter(ContractRefWriter):
             result.fail(r, self.col("sequence"), raw, "instalment_sequence_invalid")
             return False
         return int(number)
-
-    def _save_updates(
-        self, objects: dict[int, Instalment], befores: dict[int, dict[str, Any]],
-        result: ChunkResult,
-    ) -> None:  # fmt: skip
-        """Instalments carry no ``version``: saved one by one, with their audit rows and
-        ledger entries (undo restores the fields that still hold the imported values)."""
-        audits = []
-        for pk, before in befores.items():
-            obj = objects[pk]
-            changes = audit.diff(before, audit.snapshot(obj, before.keys()))
-            if not changes:
-                continue
-            obj.save(update_fields=[*changes, "updated_at"])
-            result.updated.append([INSTALMENT_LABEL, pk, {k: v[0] for k, v in changes.items()},
-                                   {k: v[1] for k, v in changes.items()}])  # fmt: skip
-            audits.append(
-                self.ctx.audit_row(
-                    action=UPDATE_ACTION, model=INSTALMENT_LABEL, object_id=pk,
-                    object_repr=str(obj), customer_id=obj.customer_id, changes=changes,
-                )
-            )  # fmt: skip
-        write_audit(audits)
 
 
 # --- collections -------------------------------------------------------------------------
@@ -612,7 +608,7 @@ class CollectionWriter(ContractRefWriter):
                 ]
             )  # fmt: skip
         if note_befores:
-            self._save_notes(note_objects, note_befores, result)
+            self.save_each(COLLECTION_LABEL, note_objects, note_befores, result)
         return result
 
     @staticmethod
@@ -629,26 +625,14 @@ class CollectionWriter(ContractRefWriter):
     ) -> None:  # fmt: skip
         ctx = self.ctx
         collections = [c for c, _a in made]
-        Collection.objects.bulk_create(collections)
+        self.create_audited(Collection, COLLECTION_LABEL, collections, result)
         allocations = []
         for collection, parts in made:
             for allocation in parts:
                 allocation.collection = collection
                 allocations.append(allocation)
         CollectionAllocation.objects.bulk_create(allocations)
-        result.add_created(COLLECTION_LABEL, [c.pk for c in collections])
         result.add_created(ALLOCATION_LABEL, [a.pk for a in allocations])
-        names = audit_fields(Collection)
-        write_audit(
-            [
-                ctx.audit_row(
-                    action=CREATE_ACTION, model=COLLECTION_LABEL, object_id=c.pk,
-                    object_repr=str(c), customer_id=c.customer_id,
-                    changes=create_changes({n: getattr(c, n) for n in names}, names),
-                )
-                for c in collections
-            ]
-        )  # fmt: skip
         write_timeline(
             [
                 _contract_timeline(ctx, contracts[c.contract_id],
@@ -672,27 +656,6 @@ class CollectionWriter(ContractRefWriter):
                     action=UPDATE_ACTION, model=INSTALMENT_LABEL, object_id=pk,
                     object_repr=str(instalment), customer_id=instalment.customer_id,
                     changes=changes,
-                )
-            )  # fmt: skip
-        write_audit(audits)
-
-    def _save_notes(
-        self, objects: dict[int, Collection], befores: dict[int, dict[str, Any]],
-        result: ChunkResult,
-    ) -> None:  # fmt: skip
-        audits = []
-        for pk, before in befores.items():
-            obj = objects[pk]
-            changes = audit.diff(before, audit.snapshot(obj, before.keys()))
-            if not changes:
-                continue
-            obj.save(update_fields=[*changes, "updated_at"])
-            result.updated.append([COLLECTION_LABEL, pk, {k: v[0] for k, v in changes.items()},
-                                   {k: v[1] for k, v in changes.items()}])  # fmt: skip
-            audits.append(
-                self.ctx.audit_row(
-                    action=UPDATE_ACTION, model=COLLECTION_LABEL, object_id=pk,
-                    object_repr=str(obj), customer_id=obj.customer_id, changes=changes,
                 )
             )  # fmt: skip
         write_audit(audits)

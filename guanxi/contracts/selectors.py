@@ -9,7 +9,19 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Case, DecimalField, F, Q, QuerySet, Sum, Value, When, Window
+from django.db.models import (
+    Case,
+    DecimalField,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+    Window,
+)
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -185,10 +197,9 @@ def _bucket_expressions(today: dt.date) -> dict[str, Any]:
             condition &= Q(due_date__lte=today - dt.timedelta(days=low))
         if high is not None:
             condition &= Q(due_date__gte=today - dt.timedelta(days=high))
-        expressions[key] = Sum(
-            Case(When(condition, then=open_amount), default=Value(ZERO), output_field=out),
-            output_field=out,
-        )
+        # FILTER, not SUM(CASE …): each row's open amount is added to its one bucket only
+        # (one numeric addition a row, not five); a bucket no row falls in is NULL.
+        expressions[key] = Sum(open_amount, filter=condition, output_field=out)
     return expressions
 
 
@@ -196,10 +207,39 @@ def receivables_aging(
     *, actor: Any, group_by: str = "customer", today: dt.date | None = None
 ) -> list[AgingRow]:
     """The open amount of the instalments the actor may read in aging buckets, one row per
-    customer, owner or department (``group_by``). One grouped scan of the open-instalment
-    partial index; the buckets partition each row's open amount."""
+    customer, owner or department (``group_by``); the buckets partition each row's open
+    amount. One grouped scan of an open-instalment partial index that holds every column
+    the query reads (an index-only scan on PostgreSQL): by customer, the index in customer
+    order (``instalment_customer_open_idx``), so the groups stream out of a sorted
+    aggregate and need no hash table; by owner or department, twenty thousand customers
+    fold into a hundred or five groups."""
     column = GROUPS[group_by]
-    day = today or timezone.localdate()
+    keys = [k for k, _l, _h in BUCKETS]
+    rows = _aging_query(actor, group_by, today or timezone.localdate())
+    if group_by != "customer":
+        result = [
+            AgingRow(key=key, buckets={k: v or ZERO for k, v in zip(keys, sums, strict=True)})
+            for key, *sums in rows.values_list(column, *keys)
+        ]
+        _label(result, group_by)
+        return result
+    unnamed = _("未指定")
+    return [
+        AgingRow(
+            key=key,
+            label=label or unnamed,
+            buckets={k: v or ZERO for k, v in zip(keys, sums, strict=True)},
+        )
+        for key, label, *sums in rows.values_list(column, "group_name", *keys)
+    ]
+
+
+def _aging_query(actor: Any, group_by: str, day: dt.date) -> QuerySet[Any]:
+    """The aging's one grouped query (the bench explains it): per group its key, the five
+    sums and, by customer, the customer's name as ``group_name``."""
+    from guanxi.customers.models import Customer
+
+    column = GROUPS[group_by]
     rows = (
         scoped_instalments(actor=actor)
         .filter(status__in=OPEN_INSTALMENT_STATUSES)
@@ -207,23 +247,21 @@ def receivables_aging(
         .annotate(**_bucket_expressions(day))
         .order_by(column)
     )
-    result = [
-        AgingRow(key=row[column], buckets={k: row[k] or ZERO for k, _l, _h in BUCKETS})
-        for row in rows
-    ]
-    _label(result, group_by)
-    return result
+    if group_by == "customer":
+        # Tens of thousands of customers: their names in the same query (one primary-key
+        # probe a group), not a second one listing every id.
+        name = Subquery(Customer.objects.filter(pk=OuterRef(column)).values("name")[:1])
+        rows = rows.annotate(group_name=name)
+    return rows
 
 
 def _label(rows: list[AgingRow], group_by: str) -> None:
+    """Owners' and departments' names (a hundred or so: one query by primary keys)."""
     from guanxi.accounts.models import Team, User
-    from guanxi.customers.models import Customer
 
     ids = [r.key for r in rows if r.key is not None]
     names: dict[Any, str] = {}
-    if group_by == "customer":
-        names = dict(Customer.objects.filter(pk__in=ids).values_list("pk", "name"))
-    elif group_by == "owner":
+    if group_by == "owner":
         names = {u.pk: str(u) for u in User.objects.filter(pk__in=ids)}
     else:
         names = dict(Team.objects.filter(pk__in=ids).values_list("pk", "name"))

@@ -26,6 +26,7 @@ no list of kinds, so a new kind needs no migration of this app.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -94,6 +95,13 @@ class ImportUndo:
     after_restore: Callable[[Model, Any], None] | None = None
     #: the customer an audit row about the record concerns
     customer_id: Callable[[Model], int | None] = _customer_id_attr
+    #: wraps the undo of one chunk, inside its transaction: ``(created, updated, actor)``
+    #: with the chunk's ledger (ids by label; ``[label, pk, before, after]`` rows) → a
+    #: context manager; what the records feed (a project's schedule) is refreshed on exit
+    chunk_scope: (
+        Callable[[Mapping[str, list[int]], Sequence[list[Any]], Any], AbstractContextManager[Any]]
+        | None
+    ) = None
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Any
 
 from django.apps import apps
@@ -197,7 +198,9 @@ def import_undo(
             with transaction.atomic():
                 chunk = ImportChunk.objects.select_for_update().get(pk=chunk_id)
                 if chunk.undone_at is None:
-                    _undo_chunk(kind, chunk, actor, counts, records)
+                    scope = kind.undo.chunk_scope
+                    with scope(chunk.created, chunk.updated, actor) if scope else nullcontext():
+                        _undo_chunk(kind, chunk, actor, counts, records)
             if report is not None:
                 report(
                     100 * n / len(chunk_ids),

@@ -267,13 +267,22 @@ def survey_get(*, account: PortalAccount, survey_id: Any) -> Survey:
 
 def home(*, account: PortalAccount) -> dict[str, Any]:
     """What needs the person's action: surveys to answer, tickets awaiting their reply;
-    and where things stand: the company's active projects and open tickets."""
+    and where things stand: the company's active projects and open tickets. Each list
+    reads only the columns the page shows (the page's cost is rows built, not the index
+    ranges, which stay one company's)."""
     return {
-        "changes": list(awaiting_changes(account=account)[:HOME_LIMIT]),
+        "changes": list(awaiting_changes(account=account).only(*_CHANGE_ROW)[:HOME_LIMIT]),
         "to_accept": list(
-            deliverables_to_accept(account=account).prefetch_related(None)[:HOME_LIMIT]
+            deliverables_to_accept(account=account)
+            .prefetch_related(None)
+            .only(*_DELIVERABLE_ROW)[:HOME_LIMIT]
         ),
-        "surveys": list(open_surveys(account=account)[:HOME_LIMIT]),
+        "surveys": list(
+            open_surveys(account=account)
+            .select_related(None)
+            .select_related("ticket")
+            .only(*_SURVEY_ROW)[:HOME_LIMIT]
+        ),
         "awaiting": list(awaiting_reply(account=account).only(*_TICKET_ROW)[:HOME_LIMIT]),
         "open_tickets": list(
             tickets(account=account, status="open")
@@ -292,6 +301,9 @@ def home(*, account: PortalAccount) -> dict[str, Any]:
 
 
 _TICKET_ROW = ("id", "subject", "status", "category", "created_at", "customer")
+_CHANGE_ROW = ("id", "number", "title", "status", "created_at", "project__id", "project__name")
+_DELIVERABLE_ROW = ("id", "name", "status", "due_date", "project__id", "project__name")
+_SURVEY_ROW = ("id", "ticket__id", "ticket__subject", "expires_at", "sent_at", "answered_at")
 
 
 # --- staff side: who has portal access ------------------------------------------------------

@@ -470,11 +470,8 @@ def ticket_close(
     ticket = _lock_ticket(account, ticket_id)
     if version is not None and version != ticket.version:
         raise Conflict(_("该工单已被其他人修改，请刷新后重试。"), field="version")
-    tickets.check_transition(ticket, TicketStatus.CLOSED)
     before = audit.snapshot(ticket)
-    # The desk's own transition step (clocks, resolved/closed times); the checks that
-    # guard it for staff do not apply to the ticket's own customer.
-    tickets._move(ticket, TicketStatus.CLOSED, now=now)
+    tickets.ticket_close_for_customer(ticket, now=now)
     ticket.version += 1
     ticket.save()
     audit.audit_update(actor=user, obj=ticket, before=before, customer_id=ticket.customer_id)

@@ -127,29 +127,48 @@ def approvals(request: HttpRequest, account: PortalAccount) -> HttpResponse:
     return render(request, "portal/approvals.html", context)
 
 
+def _decision_page(
+    request: HttpRequest,
+    account: PortalAccount,
+    *,
+    name: str,
+    record: Any,
+    decide: Callable[[bool, str], Any],
+    template: str,
+    done: str,
+    rename: Callable[[str], str] | None = None,
+) -> HttpResponse:
+    """A record the customer approves or rejects with a comment (a change request, a
+    deliverable), in the template's context as ``name``: the form, the decision through
+    ``decide``, the page again after it."""
+    form = DecisionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            decide(form.cleaned_data["decision"] == "approve", form.cleaned_data["comment"])
+        except (NotFound, PermissionDenied):
+            raise
+        except DomainError as exc:
+            add_domain_errors(form, exc, rename=rename)
+        else:
+            messages.success(request, done)
+            return redirect(request.path)
+    context = {name: record, "form": form, "account": account}
+    return render(request, template, context, status=422 if form.errors else 200)
+
+
 @require_http_methods(["GET", "POST"])
 @portal_view
 def change_detail(
     request: HttpRequest, account: PortalAccount, change_request_id: int
 ) -> HttpResponse:
     change = selectors.change_request_get(account=account, change_request_id=change_request_id)
-    form = DecisionForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.change_request_decide(
-                user=request.user, change_request_id=change.pk,
-                approve=form.cleaned_data["decision"] == "approve",
-                comment=form.cleaned_data["comment"],
-            )  # fmt: skip
-        except (NotFound, PermissionDenied):
-            raise
-        except DomainError as exc:
-            add_domain_errors(form, exc)
-        else:
-            messages.success(request, _("您的决定已记录，项目经理会收到通知。"))
-            return redirect("portal:change", change_request_id=change.pk)
-    context = {"change": change, "form": form, "account": account}
-    return render(request, "portal/change_detail.html", context, status=422 if form.errors else 200)
+    return _decision_page(
+        request, account, name="change", record=change, template="portal/change_detail.html",
+        decide=lambda approve, comment: services.change_request_decide(
+            user=request.user, change_request_id=change.pk, approve=approve, comment=comment
+        ),
+        done=_("您的决定已记录，项目经理会收到通知。"),
+    )  # fmt: skip
 
 
 @require_http_methods(["GET", "POST"])
@@ -158,27 +177,15 @@ def deliverable_detail(
     request: HttpRequest, account: PortalAccount, deliverable_id: int
 ) -> HttpResponse:
     deliverable = selectors.deliverable_get(account=account, deliverable_id=deliverable_id)
-    form = DecisionForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.deliverable_decide(
-                user=request.user, deliverable_id=deliverable.pk,
-                accept=form.cleaned_data["decision"] == "approve",
-                reason=form.cleaned_data["comment"],
-            )  # fmt: skip
-        except (NotFound, PermissionDenied):
-            raise
-        except DomainError as exc:
-            add_domain_errors(
-                form, exc, rename=lambda name: "comment" if name == "reason" else name
-            )
-        else:
-            messages.success(request, _("您的验收结果已记录，项目经理会收到通知。"))
-            return redirect("portal:deliverable", deliverable_id=deliverable.pk)
-    context = {"deliverable": deliverable, "form": form, "account": account}
-    return render(
-        request, "portal/deliverable_detail.html", context, status=422 if form.errors else 200
-    )
+    return _decision_page(
+        request, account, name="deliverable", record=deliverable,
+        template="portal/deliverable_detail.html",
+        decide=lambda accept, reason: services.deliverable_decide(
+            user=request.user, deliverable_id=deliverable.pk, accept=accept, reason=reason
+        ),
+        done=_("您的验收结果已记录，项目经理会收到通知。"),
+        rename=lambda name: "comment" if name == "reason" else name,
+    )  # fmt: skip
 
 
 # --- tickets --------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from guanxi.core.api.bases import (
 from guanxi.projects import selectors
 from guanxi.projects.cpm import CycleError
 from guanxi.projects.schemas import (
+    GateCsatIn,
     GateItemIn,
     GateItemOut,
     GateOut,
@@ -44,6 +45,7 @@ from guanxi.projects.schemas import (
     TaskOut,
     TaskUpdateIn,
 )
+from guanxi.projects.services import closure as closure_services
 from guanxi.projects.services import plan
 from guanxi.projects.services import projects as services
 
@@ -268,6 +270,11 @@ def _gate_out(gate: Any) -> dict[str, Any]:
         "passed_by_id": gate.passed_by_id,
         "note": gate.note,
         "items": list(gate.items.all()),
+        "csat_score": gate.csat_score,
+        "csat_comment": gate.csat_comment,
+        "csat_source": gate.csat_source,
+        "csat_contact": gate.csat_contact,
+        "csat_at": gate.csat_at,
     }
 
 
@@ -298,6 +305,22 @@ def gate_pass(
         actor=actor(request), project_id=project_id, phase=phase, note=payload.note,
         version=payload.version,
     )  # fmt: skip
+
+
+@router.post("/{project_id}/gates/{phase}/csat", response=GateOut)
+def gate_csat(
+    request: HttpRequest,
+    project_id: RecordId,
+    phase: Literal["identify", "plan", "execute", "close"],
+    payload: GateCsatIn,
+) -> dict[str, Any]:
+    """Record the customer's satisfaction with a passed phase (1–5), on their behalf:
+    422 naming ``phase`` while its gate has not passed, 409 when it already has one."""
+    gate = closure_services.gate_csat_record(
+        actor=actor(request), project_id=project_id, phase=phase, score=payload.score,
+        comment=payload.comment, contact_name=payload.contact_name,
+    )  # fmt: skip
+    return _gate_out(gate)
 
 
 # MS Project interchange, resource load and calendar feeds (``api_interchange``).

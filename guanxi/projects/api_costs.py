@@ -71,6 +71,8 @@ class TimeEntryOut(Schema):
     approved_by_id: int | None
     approved_at: dt.datetime | None
     reject_reason: str
+    # hours × rate on the day, fixed on approval; null unless approved
+    cost: Money | None
     version: int
 
 
@@ -265,6 +267,16 @@ def time_entries_reject(request: HttpRequest, payload: TimeRejectIn) -> dict[str
     return {"count": count}
 
 
+@router.post("/time/entries/reopen", response=TimesheetCountOut)
+def time_entries_reopen(request: HttpRequest, payload: TimeRejectIn) -> dict[str, int]:
+    """Take approved entries back with a reason (all or none): they become rejected, lose
+    their cost, and the person may correct and submit them again."""
+    count = timesheets.time_entries_reopen(
+        actor=actor(request), entry_ids=payload.entry_ids, reason=payload.reason
+    )
+    return {"count": count}
+
+
 # --- cost rates ----------------------------------------------------------------------------
 
 
@@ -345,6 +357,14 @@ def project_actuals(request: HttpRequest, project_id: RecordId) -> dict[str, Any
         "cost_by_task": selectors_actuals.actual_cost_by_task(project.pk),
         "approval_limit": costs.approval_limit(),
     }
+
+
+@router.post("/{project_id}/actuals/reprice", response=TimesheetCountOut)
+def time_costs_reprice(request: HttpRequest, project_id: RecordId) -> dict[str, int]:
+    """Price the project's approved time again at the rates as they are now (approved
+    time otherwise keeps the cost it was approved at): administrators and managers only.
+    Answers how many entries changed."""
+    return {"count": timesheets.time_costs_reprice(actor=actor(request), project_id=project_id)}
 
 
 @router.get("/costs/entries/{entry_id}", response=CostEntryOut)

@@ -23,6 +23,8 @@ class ProjectsConfig(AppConfig):
             url_name="projects:list",
             visible=selectors.can_use,
             namespaces=["projects"],
+            # 工时 has its own entry (members log hours daily); 经验教训 lives under 项目
+            exclude_url_names=["projects:timesheet", "projects:time_approvals"],
             order=16,
         )
         register_kind("project", label=_("项目"), icon="▦", color="info")
@@ -60,18 +62,15 @@ class ProjectsConfig(AppConfig):
         from guanxi.projects import changes_registry
 
         changes_registry.register()
-        # Risks and closure: the "经验教训" menu entry and the daily rule that raises risks
-        # from CRM signals (satisfaction, change requests, visits, value class, collections).
+        # Cost overruns as the customer's cost to serve (the analytics value run, F8).
+        from guanxi.projects import cost_to_serve
+
+        cost_to_serve.register()
+        # Risks and closure: the daily rule that raises risks from CRM signals (satisfaction,
+        # change requests, visits, value class, collections). The lessons learned are
+        # reached from the project list, under the "项目" entry.
         from guanxi.projects import risk_signals
 
-        register_nav(
-            key="lessons",
-            label=pgettext_lazy("navigation", "经验教训"),
-            url_name="projects:lessons",
-            visible=selectors.can_use,
-            url_names=["projects:lessons"],
-            order=18,
-        )
         risk_signals.register()
         # Baselines and earned value: the weekly status report (周报) of every active
         # project with a baseline, frozen each Friday by the worker.
@@ -81,3 +80,8 @@ class ProjectsConfig(AppConfig):
         register_periodic(
             PeriodicJob("projects.status_reports", 3600.0, lambda: status_reports_weekly())
         )
+        # KPIs: the nightly refresh of the portfolio's snapshots (a batch every hour until
+        # every active project has today's figures).
+        from guanxi.projects.services.kpi import kpi_refresh_due
+
+        register_periodic(PeriodicJob("projects.kpi_refresh", 3600.0, lambda: kpi_refresh_due()))

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
@@ -138,16 +139,44 @@ def _money(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+@functools.lru_cache(maxsize=512)
+def _year_working_days(is_working_day: Callable[[dt.date], bool], year: int) -> tuple[dt.date, ...]:
+    # A calendar's working days of one year, asked once per process: the EVM of a project
+    # reads the same year of days several times (PV spans, earned schedule, the forecast),
+    # and every page of every project reads the same years.
+    day, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    days = []
+    while day <= end:
+        if is_working_day(day):
+            days.append(day)
+        day += ONE_DAY
+    return tuple(days)
+
+
 def _working_days(
     first: dt.date, last: dt.date, is_working_day: Callable[[dt.date], bool]
 ) -> list[dt.date]:
     days: list[dt.date] = []
-    day = first
-    while day <= last:
-        if is_working_day(day):
-            days.append(day)
-        day += ONE_DAY
+    for year in range(first.year, last.year + 1):
+        of_year = _year_working_days(is_working_day, year)
+        lo = bisect.bisect_left(of_year, first) if year == first.year else 0
+        hi = bisect.bisect_right(of_year, last) if year == last.year else len(of_year)
+        days.extend(of_year[lo:hi])
     return days
+
+
+def _nth_working_day(first: dt.date, n: int, is_working_day: Callable[[dt.date], bool]) -> dt.date:
+    """The ``n``-th working day counting ``first`` (a working day) as the first."""
+    year, limit = first.year, min(first.year + 60, dt.MAXYEAR - 1)
+    of_year = _year_working_days(is_working_day, year)
+    index = bisect.bisect_left(of_year, first) + n - 1
+    while index >= len(of_year):
+        if year >= limit:
+            return of_year[-1] if of_year else first
+        index -= len(of_year)
+        year += 1
+        of_year = _year_working_days(is_working_day, year)
+    return of_year[index]
 
 
 def _default_calendar() -> Callable[[dt.date], bool]:
@@ -286,15 +315,9 @@ def _earned_schedule(
     forecast_days = Decimal(len(plan_days)) / spi_t
     n = int(forecast_days.to_integral_value(rounding=ROUND_HALF_UP))
     n = max(n, 1)
-    # The n-th working day counting the start's first working day as the first.
-    day = plan_days[0]
-    remaining = n - 1
-    guard = 0
-    while remaining > 0 and guard < 366 * 50:
-        day += ONE_DAY
-        guard += 1
-        if is_working_day(day):
-            remaining -= 1
+    # The n-th working day counting the start's first working day as the first, at most
+    # about fifty years on (a tiny SPI(t) must not walk the calendar for ever).
+    day = _nth_working_day(plan_days[0], min(n, 250 * 50), is_working_day)
     return spi_t.quantize(INDEX_PLACES, rounding=ROUND_HALF_UP), day
 
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
 from typing import Any, Final
 
+from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -707,6 +709,24 @@ TASK_MESSAGES: Final = {
     "task_predecessor_cycle": gettext_lazy("任务依赖形成循环：%(cycle)s"),
 }
 
+
+@contextmanager
+def _undo_scope(
+    created: Mapping[str, list[int]], updated: Sequence[list[Any]], actor: Any
+) -> Iterator[None]:
+    """Undo of a chunk removes tasks and links and restores durations: lock the projects
+    they belong to first (every plan write does), and schedule those projects again once
+    the chunk is undone, as the import did after writing it."""
+    task_ids = {*created.get(TASK_LABEL, ()), *(row[1] for row in updated if row[0] == TASK_LABEL)}
+    touched = Q(pk__in=Task.objects.filter(pk__in=task_ids).values("project_id")) | Q(
+        pk__in=TaskLink.objects.filter(pk__in=created.get(LINK_LABEL, ())).values("project_id")
+    )
+    projects = list(Project.objects.select_for_update(of=("self",)).filter(touched).order_by("pk"))
+    yield
+    for project in projects:
+        plan.project_recompute(actor=actor, project=project)
+
+
 TASKS_KIND: Final = registry.ImportKind(
     key="tasks",
     label=gettext_lazy("项目任务"),
@@ -714,6 +734,7 @@ TASKS_KIND: Final = registry.ImportKind(
     writer=TaskWriter,
     models=(TaskLink, Task),
     may_import=may_import_tasks,
+    undo=registry.ImportUndo(chunk_scope=_undo_scope),
     messages=TASK_MESSAGES,
     order=70,
 )  # fmt: skip

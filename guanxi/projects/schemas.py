@@ -18,6 +18,8 @@ Phase = Literal["identify", "plan", "execute", "close"]
 Stage = Literal["potential", "proposal", "engaged", "feedback"]
 ProjectState = Literal["active", "on_hold", "closed", "cancelled"]
 TaskState = Literal["todo", "doing", "review", "done"]
+# How earned value credits a task; "" = the project's default.
+TaskEvMethod = Literal["", "0_100", "50_50", "physical"]
 LinkKind = Literal["FS", "SS", "FF", "SF"]
 
 Days = Annotated[Int, Field(ge=0, le=MAX_DURATION_DAYS)]
@@ -139,6 +141,7 @@ class TaskOut(Schema):
     free_float: int | None
     critical: bool
     is_summary: bool
+    ev_method: TaskEvMethod
     version: int
 
 
@@ -161,6 +164,7 @@ class TaskCreateIn(InputSchema):
     progress: Percent = 0
     status: TaskState = "todo"
     start_no_earlier: Date | None = None
+    ev_method: TaskEvMethod = ""
 
 
 class TaskUpdateIn(InputSchema):
@@ -175,6 +179,7 @@ class TaskUpdateIn(InputSchema):
     progress: Percent = None
     status: TaskState = None
     start_no_earlier: Date | None = None
+    ev_method: TaskEvMethod = None
 
 
 class RescheduleIn(InputSchema):
@@ -230,6 +235,12 @@ class GateOut(Schema):
     passed_by_id: int | None
     note: str
     items: list[GateItemOut]
+    # The customer's satisfaction with the phase (1–5), recorded once its gate passed.
+    csat_score: int | None
+    csat_comment: str
+    csat_source: Literal["staff", "portal", ""]
+    csat_contact: str
+    csat_at: dt.datetime | None
 
 
 class GateItemIn(InputSchema):
@@ -239,3 +250,9 @@ class GateItemIn(InputSchema):
 class GatePassIn(InputSchema):
     version: Version
     note: Text500 = ""
+
+
+class GateCsatIn(InputSchema):
+    score: Annotated[Int, Field(ge=1, le=5)]
+    comment: Annotated[StrictStr, Field(max_length=2000)] = ""
+    contact_name: Annotated[StrictStr, Field(max_length=100)] = ""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Avg, Prefetch, Q, QuerySet
@@ -154,6 +155,14 @@ def gates(*, project: Project) -> list[PhaseGate]:
         .prefetch_related(Prefetch("items", queryset=GateItem.objects.order_by("position", "id")))
         .order_by("id")
     )
+
+
+def phase_csat(*, gates: Sequence[PhaseGate]) -> dict[str, Any]:
+    """The customer's satisfaction per phase (the passed gates that have a score) and its
+    average, from gates already read (``gates``) — no query."""
+    scored = [g for g in gates if g.csat_score is not None]
+    average = Decimal(sum(g.csat_score or 0 for g in scored)) / len(scored) if scored else None
+    return {"phases": scored, "average": average, "count": len(scored)}
 
 
 def templates() -> QuerySet[ProjectTemplate]:

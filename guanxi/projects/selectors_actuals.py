@@ -1,10 +1,13 @@
 """A project's actuals (SPEC E3): approved hours, and the actual cost (AC) — approved time
 × the person's rate on that day, plus approved cost entries — by day and by task.
 
+Approval prices each entry once (``TimeEntry.cost``, see ``services.timesheets``), so AC
+is a grouped sum in the database, not a pricing loop over every entry of the project.
+
 These take a project id the caller already resolved for the actor (``project_get``): they
 are the numbers of one project, for earned value and the cost tab, not a scoped list.
-Each time entry's cost is rounded to cents on its own, so the totals by day and by task
-add up to the same amount.
+Each time entry's cost is rounded to cents on its own (when it is priced), so the totals
+by day and by task add up to the same amount.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -51,9 +54,11 @@ __all__ = [
     "cost_entry_list",
     "cost_rate_list",
     "loggable_tasks",
+    "rate_people",
     "rate_table",
     "time_approval_queue",
     "time_entries",
+    "time_rates",
     "timesheet_week",
 ]
 
@@ -110,59 +115,80 @@ def rate_table(*, user_ids: Iterable[int] | None = None, roles: Iterable[str] = 
     return RateTable.of(qs.values_list("user_id", "role", "valid_from", "hourly_rate"))
 
 
-def _time_costs(project_id: int) -> Iterator[tuple[dt.date, int, Decimal]]:
-    """(day, task id, cost) of each approved time entry of the project."""
-    rows = list(
-        TimeEntry.objects.filter(project_id=project_id, status=TimeStatus.APPROVED).values_list(
-            "user_id", "date", "task_id", "hours"
-        )
-    )
-    if not rows:
-        return
-    roles = dict(ProjectMember.objects.filter(project_id=project_id).values_list("user_id", "role"))
-    table = rate_table(user_ids={r[0] for r in rows}, roles=set(roles.values()) - {""})
-    for user_id, day, task_id, hours in rows:
-        rate = table.rate(user_id, roles.get(user_id, ""), day)
-        yield day, task_id, (hours * rate).quantize(CENT)
+def time_rates(entries: Iterable[TimeEntry]) -> list[Decimal]:
+    """The hourly rate of each entry's person on its day (their rate, else their role's on
+    the entry's project, else zero), in order: what approval prices the entries at (two
+    queries for any number of entries and projects)."""
+    entries = list(entries)
+    if not entries:
+        return []
+    roles = {
+        (project_id, user_id): role
+        for project_id, user_id, role in ProjectMember.objects.filter(
+            project_id__in={e.project_id for e in entries}
+        ).values_list("project_id", "user_id", "role")
+    }
+    table = rate_table(user_ids={e.user_id for e in entries}, roles=set(roles.values()) - {""})
+    return [
+        table.rate(e.user_id, roles.get((e.project_id, e.user_id), ""), e.date) for e in entries
+    ]
+
+
+def _approved_time(project_id: int) -> QuerySet[TimeEntry]:
+    return TimeEntry.objects.filter(project_id=project_id, status=TimeStatus.APPROVED)
+
+
+def _approved_costs(project_id: int) -> QuerySet[CostEntry]:
+    return CostEntry.objects.filter(project_id=project_id, status=CostStatus.APPROVED)
 
 
 def actual_cost_by_day(project_id: int) -> dict[dt.date, Decimal]:
-    """AC by date: approved time × rate on that day plus approved cost entries."""
+    """AC by date: the approved time's priced cost plus approved cost entries (two grouped
+    sums in the database)."""
     totals: dict[dt.date, Decimal] = defaultdict(lambda: ZERO)
-    for day, _task, cost in _time_costs(project_id):
+    for day, cost in (
+        _approved_time(project_id)
+        .values("date")
+        .annotate(total=Sum("cost"))
+        .values_list("date", "total")
+    ):
         totals[day] += cost
     for day, amount in (
-        CostEntry.objects.filter(project_id=project_id, status=CostStatus.APPROVED)
+        _approved_costs(project_id)
         .values("date")
         .annotate(total=Sum("amount"))
         .values_list("date", "total")
     ):
         totals[day] += amount
-    return dict(sorted(totals.items()))
+    # SQLite sums decimals to a bare number ("19581951"): cents, like every amount.
+    return {day: totals[day].quantize(CENT) for day in sorted(totals)}
 
 
 def actual_cost_by_task(project_id: int) -> dict[int, Decimal]:
     """AC by task id; approved cost entries on no task under key 0."""
     totals: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    for _day, task_id, cost in _time_costs(project_id):
+    for task_id, cost in (
+        _approved_time(project_id)
+        .values("task_id")
+        .annotate(total=Sum("cost"))
+        .values_list("task_id", "total")
+    ):
         totals[task_id] += cost
     for task_id, amount in (
-        CostEntry.objects.filter(project_id=project_id, status=CostStatus.APPROVED)
+        _approved_costs(project_id)
         .values("task_id")
         .annotate(total=Sum("amount"))
         .values_list("task_id", "total")
     ):
         totals[task_id or NO_TASK] += amount
-    return dict(totals)
+    return {task_id: total.quantize(CENT) for task_id, total in totals.items()}
 
 
 def actual_hours_by_task(project_id: int) -> dict[int, Decimal]:
     """Approved hours by task id."""
     return {
         task_id: hours
-        for task_id, hours in TimeEntry.objects.filter(
-            project_id=project_id, status=TimeStatus.APPROVED
-        )
+        for task_id, hours in _approved_time(project_id)
         .values("task_id")
         .annotate(total=Sum("hours"))
         .values_list("task_id", "total")
@@ -171,14 +197,15 @@ def actual_hours_by_task(project_id: int) -> dict[int, Decimal]:
 
 def actual_cost_by_category(project_id: int) -> dict[str, Decimal]:
     """Approved cost entries by category, and approved time under ``"time"``."""
-    totals: dict[str, Decimal] = {"time": sum((c for _d, _t, c in _time_costs(project_id)), ZERO)}
+    time = _approved_time(project_id).aggregate(total=Sum("cost"))["total"]
+    totals: dict[str, Decimal] = {"time": (time if time is not None else ZERO).quantize(CENT)}
     for category, amount in (
-        CostEntry.objects.filter(project_id=project_id, status=CostStatus.APPROVED)
+        _approved_costs(project_id)
         .values("category")
         .annotate(total=Sum("amount"))
         .values_list("category", "total")
     ):
-        totals[category] = amount
+        totals[category] = amount.quantize(CENT)
     return totals
 
 
@@ -218,9 +245,20 @@ def cost_entry_get(*, actor: Any, entry_id: Any) -> CostEntry:
 
 
 def cost_rate_list() -> QuerySet[CostRate]:
-    """Every cost rate (the rates page is for those who keep them: ``can_manage_rates``)."""
+    """Every cost rate (the rates page is for those who keep them:
+    ``permissions.can_manage_cost_rates``)."""
     return CostRate.objects.select_related("user").order_by(
         "user__username", "role", "-valid_from", "id"
+    )
+
+
+def rate_people(limit: int = 1000) -> QuerySet[User]:
+    """The people a rate may be for: active staff (no portal accounts)."""
+    return (
+        User.objects.filter(is_active=True)
+        .exclude(role="portal")
+        .only("id", "username", "display_name", "first_name", "last_name")
+        .order_by("username")[:limit]
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db.models import QuerySet
@@ -34,12 +34,14 @@ from guanxi.projects.selectors_actuals import actual_cost_by_day
 
 __all__ = [
     "EvmResult",
+    "EvmTaskRow",
     "baseline_compare",
     "baseline_get",
     "baseline_list",
     "current_baseline",
     "evm_result",
     "evm_settings",
+    "evm_task_rows",
     "status_report_get",
     "status_report_list",
 ]
@@ -158,6 +160,44 @@ def evm_result(
         phasing=phasing,
     )
     return EvmResult(project, baseline, settings, figures, phasing, ac, tasks)
+
+
+@dataclass(frozen=True)
+class EvmTaskRow:
+    """One baseline task on the EVM page: the method its EV is measured by (frozen on the
+    baseline, else the project's default) beside the live task's own setting."""
+
+    outline: str
+    name: str
+    planned_cost: Decimal
+    progress: int
+    method: str
+    live_method: str  # the live task's setting now ("" = default; applies at re-baseline)
+    ev: Decimal
+
+
+def evm_task_rows(result: EvmResult, *, limit: int = 500) -> list[EvmTaskRow]:
+    """The first ``limit`` leaf tasks of the result's baseline with their EV (one query)."""
+    if result.baseline is None or not result.tasks:
+        return []
+    shown = result.tasks[:limit]
+    names = {
+        key: (outline, name, live or "")
+        for key, outline, name, live in BaselineTask.objects.filter(
+            pk__in=[t.key for t in shown]
+        ).values_list("id", "outline", "name", "task__ev_method")
+    }
+    rows = []
+    for task in shown:
+        outline, name, live = names.get(task.key, ("", "", ""))
+        ev = (task.planned_cost * evm.earned_fraction(task)).quantize(evm.CENT, ROUND_HALF_UP)
+        rows.append(
+            EvmTaskRow(
+                outline=outline, name=name, planned_cost=task.planned_cost,
+                progress=task.progress, method=task.method, live_method=live, ev=ev,
+            )
+        )  # fmt: skip
+    return rows
 
 
 def s_curve(result: EvmResult) -> dict[str, Any]:
@@ -304,6 +344,6 @@ def leaf_tasks_for_baseline(project_id: int) -> QuerySet[Task]:
         .order_by("tree_key", "id")
         .only(
             "id", "outline", "name", "is_summary", "milestone", "start_date", "finish_date",
-            "estimate_hours", "assignee_id",
+            "estimate_hours", "assignee_id", "ev_method",
         )
     )  # fmt: skip

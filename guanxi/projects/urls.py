@@ -6,12 +6,14 @@ from guanxi.projects import (
     views_costs,
     views_evm,
     views_interchange,
+    views_kpi,
     views_risks,
 )
 
 app_name = "projects"
 urlpatterns = [
     path("", views.project_list, name="list"),
+    path("portfolio/", views_kpi.portfolio, name="portfolio"),
     path("new/", views.project_new, name="new"),
     path("from-opportunity/<id:opportunity_id>/", views.from_opportunity, name="from_opportunity"),
     path("from-contract/<id:contract_id>/", views.from_contract, name="from_contract"),
@@ -31,6 +33,7 @@ urlpatterns = [
     path("<id:pk>/gates/", views.gates, name="gates"),
     path("<id:pk>/gates/items/<id:item_id>/", views.gate_item, name="gate_item"),
     path("<id:pk>/gates/pass/", views.gate_pass, name="gate_pass"),
+    path("<id:pk>/gates/<str:phase>/csat/", views.gate_csat, name="gate_csat"),
     # MS Project files, resource load, calendar feeds (views_interchange)
     path("plan/import/", views_interchange.plan_import, name="plan_import"),
     path("<id:project_id>/plan.xml", views_interchange.plan_download, name="plan_download"),
@@ -66,6 +69,8 @@ urlpatterns = [
     path("timesheet/", views_costs.timesheet, name="timesheet"),
     path("timesheet/approvals/", views_costs.time_approvals, name="time_approvals"),
     path("<id:pk>/costs/", views_costs.project_costs, name="costs"),
+    path("<id:pk>/costs/reprice/", views_costs.time_costs_reprice, name="time_costs_reprice"),
+    path("costs/rates/", views_costs.cost_rates, name="cost_rates"),
     path("<id:pk>/costs/<id:entry_id>/", views_costs.cost_entry_detail, name="cost_entry"),
     path(
         "<id:pk>/costs/<id:entry_id>/action/",

@@ -23,14 +23,17 @@ from guanxi.core.errors import DomainError, ValidationFailed
 from guanxi.customers.models import Customer
 from guanxi.projects import selectors
 from guanxi.projects.models import (
+    EvMethod,
     LifecycleStage,
     LinkType,
     Phase,
     ProjectStatus,
     TaskStatus,
 )
+from guanxi.projects.services import closure as closure_services
 from guanxi.projects.services import plan
 from guanxi.projects.services import projects as services
+from guanxi.projects.services.changes import may_record_customer_decision
 
 LIST = "projects/project_list.html"
 DETAIL = "projects/project_detail.html"
@@ -197,6 +200,7 @@ def _detail_context(request: HttpRequest, project: Any) -> dict[str, Any]:
         "deliverables": list(project.deliverables.all()),
         "can_change": selectors.can_change(request.user, project),
         "statuses": TaskStatus.choices,
+        "ev_methods": EvMethod.choices,
         "link_types": LinkType.choices,
         "filters": params,
         "tab": "tasks",
@@ -245,7 +249,7 @@ def task_add(request: HttpRequest, pk: int) -> HttpResponse:
 def task_edit(request: HttpRequest, pk: int, task_id: int) -> HttpResponse:
     post = request.POST
     data: dict[str, Any] = {}
-    for name in ("name", "duration_days", "estimate_hours", "progress", "status"):
+    for name in ("name", "duration_days", "estimate_hours", "progress", "status", "ev_method"):
         if name in post:
             data[name] = post[name]
     if "assignee_id" in post:
@@ -423,10 +427,13 @@ def gantt_reschedule(request: HttpRequest, pk: int, task_id: int) -> JsonRespons
 
 
 def _gates_context(request: HttpRequest, project: Any) -> dict[str, Any]:
+    gates = selectors.gates(project=project)
     return {
         "project": project,
-        "gates": selectors.gates(project=project),
+        "gates": gates,
+        "csat": selectors.phase_csat(gates=gates),
         "can_change": selectors.can_change(request.user, project),
+        "can_record": may_record_customer_decision(request.user, project),
         "tab": "gates",
     }
 
@@ -474,5 +481,20 @@ def gate_pass(request: HttpRequest, pk: int) -> HttpResponse:
         lambda: services.gate_pass(
             actor=request.user, project_id=pk, phase=post.get("phase"),
             note=post.get("note", ""), version=_version(request),
+        ),
+    )  # fmt: skip
+
+
+@require_POST
+@staff_required
+def gate_csat(request: HttpRequest, pk: int, phase: str) -> HttpResponse:
+    """The customer's satisfaction with a passed phase, recorded on their behalf."""
+    post = request.POST
+    return _gate_write(
+        request,
+        pk,
+        lambda: closure_services.gate_csat_record(
+            actor=request.user, project_id=pk, phase=phase, score=post.get("csat_score", ""),
+            comment=post.get("csat_comment", ""), contact_name=post.get("contact_name", ""),
         ),
     )  # fmt: skip

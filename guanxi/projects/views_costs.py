@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from guanxi.accounts import permissions
 from guanxi.accounts.decorators import staff_required
 from guanxi.attachments.panels import panel_context
 from guanxi.core.errors import DomainError, ValidationFailed
@@ -30,6 +31,7 @@ TIMESHEET = "projects/timesheet.html"
 APPROVALS = "projects/time_approvals.html"
 COSTS = "projects/costs.html"
 COST_ENTRY = "projects/cost_entry.html"
+RATES = "projects/cost_rates.html"
 
 
 def _may_use(request: HttpRequest) -> None:
@@ -278,6 +280,7 @@ def _costs_context(request: HttpRequest, project: Any) -> dict[str, Any]:
         "status": status,
         "tasks": list(selectors.task_choices(project=project)),
         "can_change": selectors.can_change(request.user, project),
+        "can_manage_rates": permissions.can_manage_cost_rates(request.user),
         "limit": costs.approval_limit(),
         "today": timezone.localdate(),
         "values": request.POST if request.method == "POST" else {},
@@ -365,3 +368,70 @@ def cost_entry_detail(request: HttpRequest, pk: int, entry_id: int) -> HttpRespo
         panel_context(actor=request.user, kind="cost_entry", record=entry, can_change=can_change)
     )
     return render(request, COST_ENTRY, context)
+
+
+@require_POST
+@staff_required
+def time_costs_reprice(request: HttpRequest, pk: int) -> HttpResponse:
+    """Price the project's approved time again at today's rates (rate keepers only)."""
+    _may_use(request)
+    project = selectors.project_get(actor=request.user, project_id=pk)
+    try:
+        count = timesheets.time_costs_reprice(actor=request.user, project_id=project.pk)
+    except DomainError as exc:
+        context = _costs_context(request, project)
+        context["error"] = _error_text(exc)
+        return render(request, COSTS, context, status=exc.status)
+    messages.success(request, _("已按当前费率重新计价 %(n)s 条工时。") % {"n": count})
+    return redirect("projects:costs", pk)
+
+
+# --- cost rates (admins and managers) ------------------------------------------------------
+
+
+def _rate_write(request: HttpRequest) -> None:
+    post = request.POST
+    if post.get("action") == "delete":
+        costs.cost_rate_delete(
+            actor=request.user, rate_id=_int(post.get("rate_id")), version=_int(post.get("version"))
+        )
+        messages.success(request, _("费率已删除。"))
+        return
+    data: dict[str, Any] = {
+        "user_id": _int(post.get("user_id")),
+        "role": post.get("role", ""),
+        "hourly_rate": post.get("hourly_rate", ""),
+        "valid_from": post.get("valid_from", ""),
+    }
+    if post.get("currency"):
+        data["currency"] = post["currency"]
+    costs.cost_rate_create(actor=request.user, data=data)
+    messages.success(request, _("费率已保存。"))
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def cost_rates(request: HttpRequest) -> HttpResponse:
+    """The hourly cost rates per person or project role; only their keepers see the page
+    (``permissions.can_manage_cost_rates``), everyone else gets a 403."""
+    _may_use(request)
+    if not permissions.can_manage_cost_rates(request.user):
+        raise DjangoPermissionDenied
+    context: dict[str, Any] = {"values": {}, "form_errors": {}}
+    status = 200
+    if request.method == "POST":
+        try:
+            _rate_write(request)
+            return redirect("projects:cost_rates")
+        except DomainError as exc:
+            context.update(
+                error=_error_text(exc), values=request.POST,
+                form_errors=exc.errors if isinstance(exc, ValidationFailed) else {},
+            )  # fmt: skip
+            status = exc.status
+    context.update(
+        rates=list(selectors_actuals.cost_rate_list()[:500]),
+        people=list(selectors_actuals.rate_people()),
+        today=timezone.localdate(),
+    )
+    return render(request, RATES, context, status=status)

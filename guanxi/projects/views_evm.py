@@ -22,7 +22,7 @@ from guanxi.accounts.decorators import staff_required
 from guanxi.accounts.services import security_log
 from guanxi.core.errors import DomainError, ValidationFailed
 from guanxi.core.io.spreadsheet_export import write_csv, write_xlsx
-from guanxi.projects import selectors, selectors_evm
+from guanxi.projects import selectors, selectors_evm, selectors_kpi
 from guanxi.projects.models import EacMethod, EvMethod
 from guanxi.projects.services import baselines as services
 
@@ -113,6 +113,7 @@ def _context(request: HttpRequest, project: Any, error: str = "") -> dict[str, A
         if result.figures
         else [],
         "curve": selectors_evm.s_curve(result),
+        "task_rows": selectors_evm.evm_task_rows(result),
         "baselines": baselines,
         "compare_a": compare_a,
         "compare_b": compare_b,
@@ -122,6 +123,7 @@ def _context(request: HttpRequest, project: Any, error: str = "") -> dict[str, A
         "ev_methods": EvMethod.choices,
         "eac_methods": EacMethod.choices,
         "can_change": can_change,
+        "kpi": selectors_kpi.project_kpi(project=project),
     }
 
 

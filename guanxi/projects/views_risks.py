@@ -180,6 +180,7 @@ def _closure_context(request: HttpRequest, project: Any) -> dict[str, Any]:
         "project": project,
         "tab": "closure",
         "closure": selectors_risks.closure_get(project=project),
+        "csat": selectors.phase_csat(gates=selectors.gates(project=project)),
         "lessons": list(
             selectors_risks.lesson_search(actor=request.user).filter(project=project)[:200]
         ),

@@ -106,6 +106,36 @@ def ticket_reply(request: HttpRequest, ticket_id: RecordId, payload: ReplyIn) ->
     return Status(201, message)
 
 
+@router.post("/tickets/{ticket_id}/link-customer", response=TicketOut)
+def ticket_link_customer(
+    request: HttpRequest, ticket_id: RecordId, payload: desk_schemas.TicketLinkCustomerIn
+) -> Any:
+    """Triage an unknown sender's ticket: link it to a customer and one of its contacts,
+    or (``create_contact``) a new contact made from the sender; the SLA policy is picked
+    again for the customer. A ticket with a customer already is a 422 naming
+    ``customer_id``."""
+    from guanxi.service.services import triage
+
+    return triage.ticket_link_customer(
+        actor=actor(request), ticket_id=ticket_id, version=payload.version,
+        customer_id=payload.customer_id, contact_id=payload.contact_id,
+        create_contact=payload.create_contact,
+    )  # fmt: skip
+
+
+@router.post("/tickets/{ticket_id}/spam", response=TicketOut)
+def ticket_mark_spam(
+    request: HttpRequest, ticket_id: RecordId, payload: desk_schemas.TicketSpamIn
+) -> Any:
+    """Close an unknown sender's ticket as spam: no survey, no visit; the sender's later
+    mail is kept but opens no ticket (until the ticket is reopened)."""
+    from guanxi.service.services import triage
+
+    return triage.ticket_mark_spam(
+        actor=actor(request), ticket_id=ticket_id, version=payload.version
+    )
+
+
 # --- satisfaction (C3) and follow-up visits (C4) --------------------------------------------
 
 

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -44,3 +46,28 @@ class ServiceConfig(AppConfig):
         webhooks.register()
         reminders.register()  # SLA warning / breach kinds, the sweep, the "my day" card
         references.register()
+        register_cost_sources()
+
+
+def register_cost_sources() -> None:
+    """The customer's costs to serve from the service desk (analytics F8): compensation
+    paid on complaints, and the effort of the tickets handled (priced at the analytics
+    setting "cost per ticket")."""
+    import datetime as dt
+    from collections.abc import Collection
+
+    from guanxi.analytics.cost_sources import day_end, register_cost_source
+    from guanxi.service import selectors
+
+    def complaints(customer_ids: Collection[int] | None, *, as_of: dt.date | None) -> Any:
+        before = day_end(as_of) if as_of is not None else None
+        return selectors.complaint_cost_by_customer(
+            actor=None, customer_ids=customer_ids, before=before
+        )
+
+    def tickets(customer_ids: Collection[int] | None, *, as_of: dt.date | None) -> Any:
+        before = day_end(as_of) if as_of is not None else None
+        return selectors.tickets_by_customer(customer_ids=customer_ids, before=before)
+
+    register_cost_source("service.complaints", _("投诉补偿"), complaints)
+    register_cost_source("service.tickets", _("工单服务"), tickets, rate="cost_per_ticket")

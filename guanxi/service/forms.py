@@ -162,6 +162,21 @@ class MergeForm(BootstrapFormMixin, forms.Form):
     confirm_other_customer = forms.BooleanField(label=_("确认合并不同客户的工单"), required=False)
 
 
+class TriageForm(BootstrapFormMixin, forms.Form):
+    """Link an unknown sender's ticket to a customer (``services.triage``)."""
+
+    version = version_field()
+    customer = forms.IntegerField(label=_("客户编号"), min_value=1, max_value=2**63 - 1)
+    contact = forms.IntegerField(
+        label=_("联系人编号"), min_value=1, max_value=2**63 - 1, required=False
+    )
+    create_contact = forms.BooleanField(label=_("用发件人新建联系人"), required=False)
+
+
+class SpamForm(forms.Form):
+    version = version_field()
+
+
 class CannedReplyForm(BootstrapFormMixin, forms.Form):
     title = forms.CharField(label=_("标题"), max_length=100)
     body = forms.CharField(

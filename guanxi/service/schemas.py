@@ -45,6 +45,7 @@ class TicketOut(Schema):
     resolution_due: dt.datetime | None
     resolved_at: dt.datetime | None
     closed_at: dt.datetime | None
+    spam_at: dt.datetime | None
     created_at: dt.datetime
     version: int
 
@@ -113,6 +114,19 @@ class ReplyIn(InputSchema):
     body: StrictStr = Field(..., min_length=1, max_length=100_000)
     internal: StrictBool = Field(False, description="An internal note the customer never sees.")
     status: Status | None = Field(None, description="Move the ticket in the same write.")
+
+
+class TicketLinkCustomerIn(InputSchema):
+    version: Id
+    customer_id: Id
+    contact_id: Id | None = Field(None, description="One of the customer's contacts.")
+    create_contact: StrictBool = Field(
+        False, description="Make a contact of the customer from the sender's name and address."
+    )
+
+
+class TicketSpamIn(InputSchema):
+    version: Id
 
 
 # --- satisfaction (C3) and follow-up visits (C4) --------------------------------------------

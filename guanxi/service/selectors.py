@@ -696,17 +696,36 @@ def complaint_rate_by_product(*, actor: Any, limit: int = 50) -> list[RateRow]:
 
 
 def complaint_cost_by_customer(
-    *, actor: Any, customer_ids: Collection[int] | None = None
+    *, actor: Any, customer_ids: Collection[int] | None = None, before: dt.datetime | None = None
 ) -> dict[int, Decimal]:
     """Compensation paid on complaints, summed per customer: a cost to serve (analytics
     F8). ``actor=None`` is the system (the value recompute, which reads every customer);
-    a user gets the complaints of their scope."""
+    a user gets the complaints of their scope. ``before``: complaints recorded before it."""
     qs = Complaint.objects.all() if actor is None else scoped_complaints(actor=actor)
     qs = qs.filter(ticket__customer__isnull=False, compensation_amount__gt=0)
     if customer_ids is not None:
         qs = qs.filter(ticket__customer_id__in=list(customer_ids))
+    if before is not None:
+        qs = qs.filter(created_at__lt=before)
     rows = qs.values("ticket__customer_id").annotate(cost=Sum("compensation_amount"))
-    return dict(rows.values_list("ticket__customer_id", "cost"))
+    return dict(rows.values_list("ticket__customer_id", "cost").order_by())
+
+
+def tickets_by_customer(
+    *, customer_ids: Collection[int] | None = None, before: dt.datetime | None = None
+) -> QuerySet[Any, tuple[int, int]]:
+    """The tickets handled per customer — every ticket on a customer except duplicates
+    merged into another — for the service effort in the cost to serve (analytics F8,
+    priced at the analytics setting "cost per ticket"; tickets log no time). The system's
+    read over all customers (the value recompute): one grouped query, streamed."""
+    qs = Ticket.objects.filter(customer__isnull=False, merged_into__isnull=True)
+    if customer_ids is not None:
+        qs = qs.filter(customer_id__in=list(customer_ids))
+    if before is not None:
+        qs = qs.filter(created_at__lt=before)
+    return (
+        qs.values("customer_id").annotate(n=Count("id")).values_list("customer_id", "n").order_by()
+    )
 
 
 # --- the desk: canned replies and saved views ----------------------------------------------

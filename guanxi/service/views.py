@@ -32,9 +32,11 @@ from guanxi.service.forms import (
     ReplyForm,
     RootCauseForm,
     SavedViewForm,
+    SpamForm,
     TicketEditForm,
     TicketForm,
     TransitionForm,
+    TriageForm,
 )
 from guanxi.service.models import (
     TicketCategory,
@@ -546,6 +548,10 @@ def _desk_context(
         else [],
         "merge_form": forms.get("merge_form") or MergeForm(),
     }
+    if can_work and ticket.customer_id is None and ticket.spam_at is None:
+        context["triage_form"] = forms.get("triage_form") or TriageForm(
+            initial={"version": ticket.version, "create_contact": bool(ticket.requester_email)}
+        )
     if ticket.category == TicketCategory.COMPLAINT:
         complaint = selectors.complaint_of(ticket=ticket)
         causes = selectors.root_cause_tree(actor=request.user, active_only=True)
@@ -782,3 +788,54 @@ def root_causes(request: HttpRequest) -> HttpResponse:
         {"tree": tree, "form": form},
         status=422 if form.errors else 200,
     )
+
+
+# --- triage of unknown senders ---------------------------------------------------------------
+
+
+@require_POST
+@staff_required
+def ticket_triage(request: HttpRequest, pk: int) -> HttpResponse:
+    """Link an unknown sender's ticket to a customer (and a contact, or a new one made from
+    the sender); a bad field shows the ticket page again with the error on the field."""
+    from guanxi.service.services import triage
+
+    _may_serve(request)
+    form = TriageForm(request.POST)
+    if form.is_valid():
+        try:
+            ticket = triage.ticket_link_customer(
+                actor=request.user, ticket_id=pk, version=form.cleaned_data["version"],
+                customer_id=form.cleaned_data["customer"],
+                contact_id=form.cleaned_data["contact"],
+                create_contact=form.cleaned_data["create_contact"],
+            )  # fmt: skip
+        except DomainError as exc:
+            if isinstance(exc, Conflict):
+                return _done(request, pk, exc, "")
+            add_domain_errors(form, exc, rename=lambda n: n.removesuffix("_id"))
+        else:
+            return _done(request, pk, None, _("工单已关联到客户“%(name)s”。") % {
+                "name": ticket.customer.name if ticket.customer else ""})  # fmt: skip
+    ticket = selectors.ticket_get(actor=request.user, ticket_id=pk)
+    context = _detail_context(request, ticket, triage_form=form)
+    return render(request, DETAIL, context, status=422)
+
+
+@require_POST
+@staff_required
+def ticket_spam(request: HttpRequest, pk: int) -> HttpResponse:
+    from guanxi.service.services import triage
+
+    _may_serve(request)
+    form = SpamForm(request.POST)
+    if not form.is_valid():
+        return _done(
+            request, pk, ValidationFailed({"version": _("请求无效，请刷新页面后重试。")}), ""
+        )
+    try:
+        triage.ticket_mark_spam(actor=request.user, ticket_id=pk,
+                                version=form.cleaned_data["version"])  # fmt: skip
+    except DomainError as exc:
+        return _done(request, pk, exc, "")
+    return _done(request, pk, None, _("已标记为垃圾邮件，该发件人以后的来信不再新建工单。"))

@@ -64,6 +64,10 @@ def _columns(ids: list[int]) -> dict[str, store.Column]:
         "dormant": np.array([False, True, False]),
         "cost_to_serve": floats(0.0, 10.0, 123.45),
         "profit": floats(1234.5, -10.0, -123.45),
+        "cost_breakdown": store.Labels(
+            ints(1, 0, 2),
+            ("{}", '{"service.complaints": "12.30"}', '{"a.b": "1.00", "c.d": "-0.50"}'),
+        ),
         "cohort_month": ints(24_300, 24_305, 0),
         "activity_mask": ints(5, 0, (1 << 62) + 1),
         "computed_at": NOW,
@@ -93,6 +97,7 @@ def test_every_column_reads_back_as_written(admin_user, am_a):
     assert ordinary.computed_at == NOW
     assert (ordinary.rfm_r, ordinary.rfm_f, ordinary.rfm_m, ordinary.rfm_fm) == (5, 4, 3, 4)
     assert (ordinary.revenue_rank, ordinary.clv_rank) == (1, 1)
+    assert ordinary.cost_breakdown == {"service.complaints": "12.30"}
 
     assert empty.average_cycle_days is None and empty.value_check is None
     assert empty.p_alive is None and empty.expected_purchases is None
@@ -100,6 +105,7 @@ def test_every_column_reads_back_as_written(admin_user, am_a):
     assert (empty.value_class, empty.cycle_band, empty.amount_band) == ("insufficient", "", "")
     assert empty.revenue == Decimal("0.00") and empty.average_amount == Decimal("0.01")
     assert empty.profit == Decimal("-10.00") and empty.dormant
+    assert empty.cost_breakdown == {}
 
     assert extreme.orders == 2_000_000_000
     assert extreme.activity_mask == (1 << 62) + 1
@@ -108,6 +114,7 @@ def test_every_column_reads_back_as_written(admin_user, am_a):
     assert extreme.profit == Decimal("-123.45")
     assert extreme.revenue == Decimal("1234567890123.45")
     assert extreme.customer_value == Decimal("-1234567890123.45")
+    assert extreme.cost_breakdown == {"a.b": "1.00", "c.d": "-0.50"}
 
 
 def test_the_previous_rows_are_replaced_and_rows_of_deleted_customers_left_out(am_a):

@@ -218,8 +218,8 @@ def test_settings_page(client, scene, admin_user, am_a):
     form.update(
         version=2, discount_rate="0.02", period_days="30", horizon_periods="6",
         gross_margin="0.6", rfm_segment_map="cn8", cost_per_order="5",
-        cost_per_communication="1", dormant_factor="3", key_account_share="0.8",
-        snapshots_kept="10", snapshot_months_kept="6",
+        cost_per_communication="1", cost_per_ticket="8", dormant_factor="3",
+        key_account_share="0.8", snapshots_kept="10", snapshot_months_kept="6",
     )  # fmt: skip
     bad = client.post("/analytics/settings/", {**form, "period_days": "0"})
     assert bad.status_code == 422
@@ -229,6 +229,7 @@ def test_settings_page(client, scene, admin_user, am_a):
     assert good.status_code == 302
     row = AnalyticsSettings.objects.get()
     assert (row.horizon_periods, row.rfm_segment_map, row.cycle_threshold_short) == (6, "cn8", None)
+    assert row.cost_per_ticket == Decimal("8.00")
     stale = client.post("/analytics/settings/", form)
     assert stale.status_code == 409
 

@@ -83,3 +83,49 @@ def test_customer_360_shows_contracts_and_collected_percent(client, scene):
     page = client.get(scene["customer"].get_absolute_url()).content.decode()
     assert contract.number in page
     assert 'id="customer-collected-percent">25.0%' in page
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_contract_pages_show_money_one_way(client, scene, language):
+    """¥, thousands separators and two places on every contract page, in both languages
+    (the ``money`` filter of ``core``)."""
+    contract = approved(scene, "1234567.80", count=3, first_due=dt.date(2020, 1, 1))
+    client.force_login(scene["seller"])
+
+    def get(url: str) -> str:
+        return client.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+
+    detail = get(reverse("contracts:detail", args=[contract.pk]))
+    assert 'id="contract-amount">¥1,234,567.80<' in detail
+    assert "¥411,522.60" in detail  # an instalment
+    assert "¥1,234,567.80" in get(reverse("contracts:list"))
+    assert 'id="customer-receivable">¥1,234,567.80<' in get(scene["customer"].get_absolute_url())
+    receivables = get(reverse("contracts:receivables"))
+    # the heading's total, the row's 90+ bucket and total, the footer's 90+ bucket and total
+    assert receivables.count("¥1,234,567.80") == 5
+    assert "¥0.00" in receivables  # an empty bucket
+
+
+@pytest.mark.parametrize("group_by", ["customer", "owner", "team"])
+def test_the_aging_reads_a_fixed_number_of_queries(scene, group_by, django_assert_num_queries):
+    """By customer one query (the names come with the sums), else one more for the names;
+    as many with three customers as with one."""
+    from guanxi.contracts.selectors import receivables_aging
+    from guanxi.customers.tests.factories import CustomerFactory
+
+    seller = scene["seller"]
+    approved(scene, "3000.00", count=3, first_due=dt.date(2020, 1, 1))
+    receivables_aging(actor=seller, group_by=group_by)  # warm the actor's scope
+    with django_assert_num_queries(1 if group_by == "customer" else 2) as one:
+        assert len(receivables_aging(actor=seller, group_by=group_by)) == 1
+    for n in range(2):
+        customer = CustomerFactory(name=f"应收客户{n}", owner=seller, team=scene["sales"])
+        approved({**scene, "customer": customer}, "1000.00", count=2)
+    with django_assert_num_queries(len(one.captured_queries)):
+        rows = receivables_aging(actor=seller, group_by=group_by)
+    if group_by == "customer":
+        names = {"上海关系科技有限公司", "应收客户0", "应收客户1"}
+        assert {r.label for r in rows} == names
+    else:
+        assert [r.label for r in rows] == [str(seller) if group_by == "owner" else "华东销售部"]
+    assert sum(r.total for r in rows) == 5000

@@ -57,4 +57,7 @@ SEEDERS: Final[tuple[Seeder, ...]] = (
     seed_project_changes,
 )
 
-AFTER_COMMIT: Final[tuple[Callable[[], str], ...]] = (analytics.compute_values,)
+AFTER_COMMIT: Final[tuple[Callable[[], str], ...]] = (
+    analytics.compute_values,
+    projects.refresh_kpis,
+)

@@ -27,7 +27,7 @@ from guanxi.projects.models import (
     TimeEntry,
     TimeStatus,
 )
-from guanxi.projects.services import costs
+from guanxi.projects.services import costs, timesheets
 
 WEEKS: Final = 6
 MAX_PROJECTS: Final = 12
@@ -128,6 +128,7 @@ def _timesheets(ctx: Context, projects: list[Project], members: list[ProjectMemb
     for entry in entries:
         unique.setdefault((entry.user_id, entry.task_id, entry.date), entry)
     rows = list(unique.values())
+    timesheets.price_time_entries(rows)  # approved time carries its cost, as approval sets
     TimeEntry.objects.bulk_create(rows, batch_size=1000)
     audit.audit_bulk_create(actor=None, objs=rows, customer_attr=None)
     return len(rows)

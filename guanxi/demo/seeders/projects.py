@@ -477,3 +477,12 @@ def _timeline(ctx: Context, drafts: list[_Draft]) -> None:
                 actor=p.manager, subject=p, data={"phase": p.phase, "status": p.status},
             )
         )  # fmt: skip
+
+
+def refresh_kpis() -> str:
+    """After commit: every demo project's KPI snapshot, computed by the projects app's own
+    refresh (the baselines, time, costs and acceptances of the later seeders included)."""
+    from guanxi.projects.services.kpi import kpi_refresh_due
+
+    done = kpi_refresh_due(project_ids=Project.objects.values_list("pk", flat=True))
+    return f"项目KPI已计算（{done:,} 个项目）。 Project KPIs computed."

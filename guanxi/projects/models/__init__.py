@@ -137,3 +137,8 @@ __all__ += [
     "ReviewDecision",
     "TaskChangeKind",
 ]
+
+# Project and portfolio KPIs (issue 15 item 7).
+from guanxi.projects.models.kpi import RAG_RANK, KpiRag, ProjectKpi  # noqa: E402
+
+__all__ += ["RAG_RANK", "KpiRag", "ProjectKpi"]

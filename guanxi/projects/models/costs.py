@@ -1,7 +1,8 @@
 """Time and cost (SPEC E3, issue 15 item 1): hourly cost rates per person or project role,
 timesheets per person per task per day, and cost entries (materials, travel,
-subcontracting). Approved time × the rate on its day plus approved cost entries is the
-project's actual cost (``projects.selectors_actuals``), which earned value reads as AC.
+subcontracting). Approved time × the rate on its day (priced once, on approval:
+``TimeEntry.cost``) plus approved cost entries is the project's actual cost
+(``projects.selectors_actuals``), which earned value reads as AC.
 
 The rate a person costs on a day is the latest rate valid from that day or before; a rate
 for the person beats one for their role in the project (``ProjectMember.role``).
@@ -126,6 +127,10 @@ class TimeEntry(VersionedModel):
     )
     approved_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
     reject_reason = models.CharField(_("驳回原因"), max_length=500, blank=True)
+    # hours × the person's rate on the day, in cents, fixed when the entry is approved (like
+    # an accounting posting: a later rate change does not move it; ``time_costs_reprice``
+    # does, explicitly). Set exactly while approved, so AC is a grouped SUM.
+    cost = MoneyField(_("成本"), max_digits=14, null=True, blank=True)
 
     class Meta:
         verbose_name = _("工时")
@@ -135,6 +140,11 @@ class TimeEntry(VersionedModel):
             models.UniqueConstraint(fields=["user", "task", "date"], name="time_entry_unique"),
             models.CheckConstraint(
                 condition=Q(hours__gt=0, hours__lte=MAX_DAY_HOURS), name="time_entry_hours_0_24"
+            ),
+            models.CheckConstraint(
+                condition=(Q(status="approved") & Q(cost__isnull=False, cost__gte=0))
+                | (~Q(status="approved") & Q(cost__isnull=True)),
+                name="time_entry_cost_iff_approved",
             ),
         ]
         indexes = [

@@ -20,6 +20,8 @@ from django.utils.translation import gettext_lazy as _
 
 from guanxi.core.models import TimeStampedModel, VersionedModel
 from guanxi.core.money import MoneyField
+from guanxi.projects.models.baselines import EvMethod
+from guanxi.projects.models.risks import EvaluationSource
 
 #: Bounds of plan numbers, stated once for forms, the API, imports and the database.
 MAX_DURATION_DAYS: Final = 2000  # working days (about eight years)
@@ -334,6 +336,23 @@ class PhaseGate(models.Model):
         related_name="+",
     )
     note = models.CharField(_("评审意见"), max_length=500, blank=True)
+    # The customer's satisfaction with the phase (SPEC E8, 1–5), once its gate passed:
+    # recorded by staff on behalf of a named contact, or given through the portal.
+    csat_score = models.PositiveSmallIntegerField(_("阶段满意度（1–5）"), null=True, blank=True)
+    csat_comment = models.TextField(_("满意度意见"), max_length=2000, blank=True)
+    csat_source = models.CharField(
+        _("满意度来源"), max_length=6, choices=EvaluationSource.choices, blank=True
+    )
+    csat_contact = models.CharField(_("客户评价人"), max_length=100, blank=True)
+    csat_at = models.DateTimeField(_("满意度录入时间"), null=True, blank=True)
+    csat_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("满意度录入人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("阶段评审")
@@ -341,6 +360,16 @@ class PhaseGate(models.Model):
         ordering = ["project_id", "id"]
         constraints = [
             models.UniqueConstraint(fields=["project", "phase"], name="phase_gate_unique"),
+            models.CheckConstraint(
+                condition=Q(csat_score__isnull=True, csat_at__isnull=True)
+                | Q(
+                    csat_score__gte=1,
+                    csat_score__lte=5,
+                    csat_at__isnull=False,
+                    passed_at__isnull=False,
+                ),
+                name="phase_gate_csat_1_5_after_pass",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -497,6 +526,11 @@ class Task(VersionedModel):
     free_float = models.IntegerField(_("自由时差（工作日）"), null=True, blank=True)
     critical = models.BooleanField(_("关键任务"), default=False)
     is_summary = models.BooleanField(_("摘要任务"), default=False)
+    # How earned value credits the task (0/100, 50/50, physical %); blank = the project's
+    # default. A baseline freezes it (``BaselineTask.ev_method``).
+    ev_method = models.CharField(
+        _("挣值方法"), max_length=10, choices=EvMethod.choices, blank=True, default=""
+    )
 
     class Meta:
         verbose_name = _("任务")

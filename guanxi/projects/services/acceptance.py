@@ -286,6 +286,9 @@ def _decide(
         review.decided_at, review.decided_by, review.reason = now, actor, text
         review.decided_on_behalf, review.customer_contact = on_behalf, contact
         review.save()
+    from guanxi.projects.services.kpi import kpi_request_refresh
+
+    kpi_request_refresh(project_id=project.pk)  # first-pass acceptance moved
     if accept:
         _timeline(deliverable, actor, gettext_noop("客户验收通过交付物：%(deliverable)s"), text)
         _notify_manager(deliverable, actor, gettext_lazy("交付物“{name}”已通过客户验收"))

@@ -68,6 +68,13 @@ def _timeline(project: Project, actor: Any, msgid: str, params: Mapping[str, Any
     )
 
 
+def _kpi_refresh(project: Project) -> None:
+    # The baseline (or the thresholds) earned value measures against changed.
+    from guanxi.projects.services.kpi import kpi_request_refresh
+
+    kpi_request_refresh(project_id=project.pk)
+
+
 def _clean_text(value: Any, field: str, limit: int, *, required: bool) -> str:
     if value is None:
         value = ""
@@ -153,7 +160,7 @@ def _frozen_rows(
                 is_summary=task.is_summary, milestone=task.milestone, start=task.start_date,
                 finish=task.finish_date,
                 work_hours=ZERO if task.is_summary else task.estimate_hours,
-                planned_cost=cost,
+                planned_cost=cost, ev_method="" if task.is_summary else task.ev_method,
             )
         )  # fmt: skip
     leaves = [r for r in rows if not r.is_summary]
@@ -229,6 +236,7 @@ def take_baseline(
         row.baseline = baseline
     BaselineTask.objects.bulk_create(rows, batch_size=1000)
     audit.audit_create(actor=actor, obj=baseline, customer_id=project.customer_id)
+    _kpi_refresh(project)
     _timeline(
         project, actor, "项目「%(name)s」建立基线 #%(number)s：%(baseline)s",
         {"number": number, "baseline": name},
@@ -265,6 +273,7 @@ def baseline_approve(*, actor: Any, project_id: Any, baseline_id: Any) -> Baseli
     baseline.approved_by = actor if getattr(actor, "is_authenticated", False) else None
     baseline.save(update_fields=["approved", "approved_at", "approved_by", "updated_at"])
     audit.audit_update(actor=actor, obj=baseline, before=before, customer_id=project.customer_id)
+    _kpi_refresh(project)
     _timeline(
         project, actor, "项目「%(name)s」批准基线 #%(number)s，完工预算 %(bac)s",
         {"number": baseline.number, "bac": str(baseline.bac)},
@@ -370,6 +379,7 @@ def evm_settings_update(
         audit.audit_update(
             actor=actor, obj=settings, before=before, customer_id=project.customer_id
         )
+    _kpi_refresh(project)
     return settings
 
 

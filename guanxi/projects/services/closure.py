@@ -8,6 +8,10 @@ A project closes from its last phase (结束) only, that is after the earlier ga
 open tasks are refused, named, unless the closure is forced with a reason (kept on the
 record). Closing passes the last gate, sets the project closed and its customer lifecycle
 to IV 交付后反馈.
+
+Satisfaction per phase (阶段满意度, E8): once a phase's gate passed, the customer's
+satisfaction with that phase (1–5 and a comment) is recorded on the gate — by staff on
+behalf of a named contact — once; it is audited and on the customer's timeline.
 """
 
 from __future__ import annotations
@@ -26,11 +30,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from guanxi.core import audit
-from guanxi.core.errors import Conflict, NotFound, ValidationFailed
+from guanxi.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from guanxi.core.writes import check_version
-from guanxi.customers.timeline import TimelineText, timeline_add
+from guanxi.customers.timeline import ChoiceLabel, TimelineText, timeline_add
 from guanxi.notifications.services import notify
 from guanxi.projects.models import (
+    PHASE_ORDER,
     EvaluationSource,
     LifecycleStage,
     Phase,
@@ -42,6 +47,7 @@ from guanxi.projects.models import (
     TaskStatus,
 )
 from guanxi.projects.selectors_actuals import actual_cost_by_task
+from guanxi.projects.services.changes import may_record_customer_decision
 from guanxi.projects.services.plan import _int_in, _text, project_lock
 from guanxi.projects.services.risks import lesson_create
 from guanxi.service.models import FollowUp, FollowUpReason
@@ -53,6 +59,7 @@ __all__ = [
     "closure_evaluate",
     "closure_evaluate_for_customer",
     "followup_days",
+    "gate_csat_record",
 ]
 
 # The visit's reason: the service app's own "after a project" reason once it has one;
@@ -304,3 +311,68 @@ def closure_evaluate_for_customer(
         now=now or timezone.now(),
     )  # fmt: skip
     return closure
+
+
+# --- satisfaction per phase ------------------------------------------------------------------
+
+
+@transaction.atomic
+def gate_csat_record(
+    *,
+    actor: Any,
+    project_id: Any,
+    phase: Any,
+    score: Any,
+    comment: Any = "",
+    contact_name: Any = "",
+    now: dt.datetime | None = None,
+) -> PhaseGate:
+    """The customer's satisfaction with one passed phase, recorded by staff on behalf of
+    the customer (``contact_name``: who gave it). A gate not yet passed is refused naming
+    ``phase``; a second score for the same phase is a conflict."""
+    now = now or timezone.now()
+    project = project_lock(actor, project_id)
+    if not may_record_customer_decision(actor, project):
+        raise PermissionDenied(_("只有项目经理或客户经理可以代客户记录满意度。"))
+    if phase not in PHASE_ORDER:
+        raise ValidationFailed({"phase": _("阶段无效。")})
+    errors: dict[str, str] = {}
+    value: int | None = None
+    try:
+        if score is None or score == "":
+            raise ValidationFailed({"csat_score": _("这个字段是必填项。")})
+        value = _int_in(score, "csat_score", 1, 5)
+    except ValidationFailed as exc:
+        errors.update({k: v[0] for k, v in exc.errors.items()})
+    texts: dict[str, str] = {}
+    for name, raw, length in (("csat_comment", comment, 2000), ("contact_name", contact_name, 100)):
+        try:
+            texts[name] = _text({name: raw or ""}, name, length, required=False) or ""
+        except ValidationFailed as exc:
+            errors.update({k: v[0] for k, v in exc.errors.items()})
+    if errors:
+        raise ValidationFailed(errors)
+    gate = PhaseGate.objects.select_for_update().filter(project=project, phase=phase).first()
+    if gate is None or gate.passed_at is None:
+        raise ValidationFailed({"phase": _("该阶段评审尚未通过，不能记录阶段满意度。")})
+    if gate.csat_at is not None:
+        raise Conflict(_("该阶段已有客户满意度。"), field="csat_score")
+    before = audit.snapshot(gate)
+    gate.csat_score, gate.csat_comment = value, texts["csat_comment"]
+    gate.csat_contact = texts["contact_name"]
+    gate.csat_source = EvaluationSource.STAFF
+    gate.csat_at = now
+    gate.csat_by = actor if getattr(actor, "is_authenticated", False) else None
+    gate.save()
+    audit.audit_update(actor=actor, obj=gate, before=before, customer_id=project.customer_id)
+    timeline_add(
+        customer_id=project.customer_id, kind="project", occurred_at=now,
+        title=TimelineText(
+            gettext_noop("客户对项目 %(name)s “%(phase)s”阶段的满意度：%(score)s 分"),
+            {"name": project.name, "phase": ChoiceLabel("projects.phasegate", "phase", phase),
+             "score": value},
+        ),
+        body=gate.csat_comment, actor=actor, subject=project,
+        data={"phase": phase, "csat_score": value, "source": EvaluationSource.STAFF},
+    )  # fmt: skip
+    return gate

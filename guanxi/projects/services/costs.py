@@ -77,9 +77,8 @@ def approval_limit() -> Decimal:
 
 
 def can_manage_rates(actor: Any) -> bool:
-    """Cost rates are what people cost the company: administrators and managers (the
-    roles that assign account managers) keep them."""
-    return permissions.can_assign_owner(actor)
+    """Who keeps cost rates: ``permissions.can_manage_cost_rates`` (admins, managers)."""
+    return permissions.can_manage_cost_rates(actor)
 
 
 def _date(value: Any, field: str) -> dt.date:
@@ -343,6 +342,7 @@ def cost_entry_submit(*, actor: Any, entry_id: Any, version: int | None) -> Cost
         entry.approved_at = now
         entry.save()
         audit.audit_update(actor=actor, obj=entry, before=before, customer_id=project.customer_id)
+        _kpi_refresh(project.pk)
         return entry
     entry.status = CostStatus.PENDING
     entry.save()
@@ -408,8 +408,16 @@ def _set_status(entry: CostEntry, actor: Any, status: str, reason: str = "") -> 
     return locked
 
 
+def _kpi_refresh(project_id: int) -> None:
+    # An approved cost is actual cost: CPI moved.
+    from guanxi.projects.services.kpi import kpi_request_refresh
+
+    kpi_request_refresh(project_id=project_id)
+
+
 def on_approved(entry: CostEntry, actor: Any) -> None:
     locked = _set_status(entry, actor, CostStatus.APPROVED)
+    _kpi_refresh(locked.project_id)
     timeline_add(
         customer_id=locked.project.customer_id,
         kind="project",

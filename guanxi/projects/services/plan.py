@@ -27,6 +27,7 @@ from guanxi.projects.models import (
     MAX_ESTIMATE_HOURS,
     MAX_LAG_DAYS,
     MAX_OUTLINE_DEPTH,
+    EvMethod,
     LinkType,
     Project,
     Task,
@@ -58,6 +59,7 @@ TASK_FIELDS = frozenset(
         "status",
         "start_no_earlier",
         "parent_id",
+        "ev_method",
     }
 )
 _SCHEDULE_FIELDS = (
@@ -220,6 +222,10 @@ def _apply(project: Project, task: Task, data: Mapping[str, Any]) -> None:
         task.status = data["status"]
     if "start_no_earlier" in data:
         task.start_no_earlier = _date(data["start_no_earlier"], "start_no_earlier")
+    if "ev_method" in data:
+        if data["ev_method"] not in ("", None, *EvMethod.values):
+            raise ValidationFailed({"ev_method": _("无效的选项。")})
+        task.ev_method = data["ev_method"] or ""
     if "assignee_id" in data:
         task.assignee_id = _assignee(project, data["assignee_id"])
     if "parent_id" in data:

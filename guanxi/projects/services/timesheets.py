@@ -1,7 +1,13 @@
 """Writes of timesheets (工时): a person saves a week grid (tasks × seven days) in one
 transaction, copies last week's, submits the week; the project manager — or someone whose
-scope reaches the person — approves or rejects submitted entries. Approved time × the
-person's rate is the project's actual cost (``selectors_actuals``).
+scope reaches the person — approves or rejects submitted entries, or reopens approved ones.
+Approved time × the person's rate is the project's actual cost (``selectors_actuals``).
+
+Approval prices each entry (``TimeEntry.cost`` = hours × the rate on its day, rounded to
+cents per entry) and the price then stays, like an accounting posting: a rate created or
+corrected later does not move costs already approved. ``time_costs_reprice`` re-prices a
+project's approved time at the current rates on purpose (a rate keeper's correction,
+audited entry by entry); a rejected or reopened entry has no cost.
 
 A week save checks every cell before it writes anything and refuses with *all* the bad
 cells named (``rows.<i>.hours.<d>``, ``rows.<i>.task_id``, ``days.<d>`` for a day over
@@ -26,6 +32,7 @@ from guanxi.accounts.models import User
 from guanxi.core import audit
 from guanxi.core.errors import NotFound, PermissionDenied, ValidationFailed
 from guanxi.core.limits import MAX_ID
+from guanxi.core.money import CENT
 from guanxi.projects import selectors
 from guanxi.projects.models import (
     MAX_DAY_HOURS,
@@ -35,14 +42,17 @@ from guanxi.projects.models import (
     TimeEntry,
     TimeStatus,
 )
-from guanxi.projects.selectors_actuals import can_approve_time
+from guanxi.projects.selectors_actuals import can_approve_time, time_rates
 
 __all__ = [
     "MAX_WEEK_ROWS",
     "can_approve_time",
     "parse_week",
+    "price_time_entries",
+    "time_costs_reprice",
     "time_entries_approve",
     "time_entries_reject",
+    "time_entries_reopen",
     "timesheet_copy_last_week",
     "timesheet_week_save",
     "timesheet_week_submit",
@@ -369,7 +379,21 @@ def timesheet_week_submit(*, actor: Any, week: Any) -> int:
     return len(entries)
 
 
-def _entries_to_decide(actor: Any, entry_ids: Any) -> list[TimeEntry]:
+def price_time_entries(entries: Sequence[TimeEntry]) -> None:
+    """Set ``cost`` on approved entries in memory (hours × the rate on the day, to cents)
+    and clear it on the others — for approval, re-pricing and bulk writers (the demo, the
+    bench) that create approved entries directly."""
+    approved = [e for e in entries if e.status == TimeStatus.APPROVED]
+    for entry, rate in zip(approved, time_rates(approved), strict=True):
+        entry.cost = (entry.hours * rate).quantize(CENT)
+    for entry in entries:
+        if entry.status != TimeStatus.APPROVED:
+            entry.cost = None
+
+
+def _entries_to_decide(
+    actor: Any, entry_ids: Any, state: str = TimeStatus.SUBMITTED
+) -> list[TimeEntry]:
     if (
         not isinstance(entry_ids, Sequence)
         or isinstance(entry_ids, str | bytes)
@@ -394,16 +418,20 @@ def _entries_to_decide(actor: Any, entry_ids: Any) -> list[TimeEntry]:
     for entry in entries:
         if not can_approve_time(actor, person=entry.user, project=entry.project):
             raise PermissionDenied(_("只有项目经理或该人员的上级可以审批其工时。"))
-        if entry.status != TimeStatus.SUBMITTED:
+        if entry.status != state:
+            if state == TimeStatus.APPROVED:
+                raise ValidationFailed({"entry_ids": _("只能重新打开已批准的工时。")})
             raise ValidationFailed({"entry_ids": _("只能审批已提交的工时。")})
     return entries
 
 
 def _decide(actor: Any, entries: list[TimeEntry], status: str, reason: str) -> None:
     now = timezone.now()
+    befores = [audit.snapshot(entry) for entry in entries]
     for entry in entries:
-        before = audit.snapshot(entry)
         entry.status = status
+    price_time_entries(entries)
+    for entry, before in zip(entries, befores, strict=True):
         entry.approved_by = actor if status == TimeStatus.APPROVED else None
         entry.approved_at = now
         entry.reject_reason = reason
@@ -417,8 +445,12 @@ def _decide(actor: Any, entries: list[TimeEntry], status: str, reason: str) -> N
 @transaction.atomic
 def time_entries_approve(*, actor: Any, entry_ids: Any) -> int:
     """Approve submitted entries, all or none."""
+    from guanxi.projects.services.kpi import kpi_request_refresh
+
     entries = _entries_to_decide(actor, entry_ids)
     _decide(actor, entries, TimeStatus.APPROVED, "")
+    for project_id in sorted({entry.project_id for entry in entries}):
+        kpi_request_refresh(project_id=project_id)  # actual cost and utilisation moved
     return len(entries)
 
 
@@ -432,3 +464,63 @@ def time_entries_reject(*, actor: Any, entry_ids: Any, reason: Any) -> int:
     entries = _entries_to_decide(actor, entry_ids)
     _decide(actor, entries, TimeStatus.REJECTED, reason.strip())
     return len(entries)
+
+
+def _reason(reason: Any) -> str:
+    if not isinstance(reason, str) or not reason.strip():
+        raise ValidationFailed({"reason": _("驳回必须填写原因。")})
+    if len(reason) > 500:
+        raise ValidationFailed({"reason": _("不能超过 %(max)s 个字符。") % {"max": 500}})
+    return reason.strip()
+
+
+@transaction.atomic
+def time_entries_reopen(*, actor: Any, entry_ids: Any, reason: Any) -> int:
+    """Take approved entries back (a mistake found after approval): they become rejected
+    with the reason, lose their cost (AC drops at once), and the person may correct and
+    submit them again. Who may approve them may reopen them."""
+    from guanxi.projects.services.kpi import kpi_request_refresh
+
+    reason = _reason(reason)
+    entries = _entries_to_decide(actor, entry_ids, TimeStatus.APPROVED)
+    _decide(actor, entries, TimeStatus.REJECTED, reason)
+    for project_id in sorted({entry.project_id for entry in entries}):
+        kpi_request_refresh(project_id=project_id)  # actual cost moved
+    return len(entries)
+
+
+@transaction.atomic
+def time_costs_reprice(*, actor: Any, project_id: Any) -> int:
+    """Price the project's approved time again at the rates as they are now (after a rate
+    was corrected retroactively) — only the rate keepers (``can_manage_cost_rates``) may.
+    Each changed entry is audited old → new; returns how many changed."""
+    if isinstance(project_id, bool) or not isinstance(project_id, int):
+        raise NotFound(_("项目不存在。"), field="project_id")
+    project = selectors.project_get(actor=actor, project_id=project_id, with_members=False)
+    if not permissions.can_manage_cost_rates(actor):
+        raise PermissionDenied(_("只有管理员和经理可以维护成本费率。"))
+    entries = list(
+        TimeEntry.objects.select_for_update()
+        .filter(project=project, status=TimeStatus.APPROVED)
+        .order_by("pk")
+    )
+    old = [e.cost for e in entries]
+    price_time_entries(entries)
+    changed = [(e, c) for e, c in zip(entries, old, strict=True) if e.cost != c]
+    now = timezone.now()
+    for entry, _cost in changed:
+        entry.version += 1
+        entry.updated_at = now
+    TimeEntry.objects.bulk_update(
+        [e for e, _c in changed], ["cost", "version", "updated_at"], batch_size=1000
+    )
+    audit.audit_bulk_update(
+        actor=actor,
+        model=TimeEntry,
+        rows=[(e.pk, str(e), project.customer_id, {"cost": [c, e.cost]}) for e, c in changed],
+    )
+    if changed:
+        from guanxi.projects.services.kpi import kpi_request_refresh
+
+        kpi_request_refresh(project_id=project.pk)  # actual cost moved
+    return len(changed)

@@ -216,6 +216,51 @@ def test_undo_removes_the_tasks_and_links_of_the_run(tmp_path, project, pm):
     assert not TaskLink.objects.filter(project=project).exists()
 
 
+def _schedule(project):
+    project.refresh_from_db()
+    return project.scheduled_finish, {
+        t.name: (t.start_date, t.finish_date, t.total_float, t.critical)
+        for t in Task.objects.filter(project=project)
+    }
+
+
+def test_undo_of_an_update_schedules_the_project_again(tmp_path, project, pm):
+    dev = MemberFactory(project=project).user
+    run_file(write_csv(tmp_path / "a.csv", _rows(dev)), "tasks", actor=pm)
+    imported = _schedule(project)
+    rows = _rows(dev)
+    rows[2][3] = "8"  # 需求调研 now takes eight days: 开发 and 上线 move three days
+    again = run_file(write_csv(tmp_path / "b.csv", rows), "tasks", actor=pm)
+    assert _schedule(project) != imported
+
+    import_undo(run_id=again.pk, actor=pm)
+
+    assert Task.objects.get(name="需求调研").duration_days == 5
+    assert _schedule(project) == imported
+    assert Task.objects.get(name="开发").start_date == dt.date(2027, 3, 9)
+
+
+def test_undo_that_removes_a_predecessor_schedules_the_project_again(tmp_path, project, pm):
+    rows = [["项目编号", "任务名称", "工期"], ["PRJ-01", "上线", "1"]]
+    run_file(write_csv(tmp_path / "a.csv", rows), "tasks", actor=pm)
+    planned = _schedule(project)
+    # 上线 (the same task: unchanged) now waits for a new ten-day 联调
+    again = [["项目编号", "序号", "任务名称", "工期", "前置任务"],
+             ["PRJ-01", "1", "联调", "10", ""], ["PRJ-01", "2", "上线", "1", "1"]]  # fmt: skip
+    run = run_file(write_csv(tmp_path / "b.csv", again), "tasks", actor=pm)
+    assert Task.objects.get(name="上线").start_date == dt.date(2027, 3, 15)
+
+    import_undo(run_id=run.pk, actor=pm)
+
+    assert list(Task.objects.filter(project=project).values_list("name", flat=True)) == ["上线"]
+    assert not TaskLink.objects.filter(project=project).exists()
+    assert _schedule(project) == planned
+    assert planned[1]["上线"][0] == PLAN_START
+    assert AuditEntry.objects.filter(
+        model="projects.project", object_id=str(project.pk), action="update"
+    ).exists()  # the finish moved back, audited
+
+
 def test_who_may_import_tasks(pm, agent, am_a):
     member = UserFactory(role=Role.PROJECT_MEMBER)
     assert importers.may_import_tasks(pm) and importers.may_import_tasks(am_a)

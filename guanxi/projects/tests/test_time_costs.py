@@ -68,6 +68,14 @@ def _save(user, *rows, week=WEEK):
     return timesheets.timesheet_week_save(actor=user, week=week, rows=list(rows))
 
 
+def _approved(**fields):
+    """An approved entry written directly, priced as approval prices it."""
+    entry = TimeEntry(status=TimeStatus.APPROVED, **fields)
+    timesheets.price_time_entries([entry])
+    entry.save()
+    return entry
+
+
 # --- rates --------------------------------------------------------------------------------
 
 
@@ -403,12 +411,11 @@ def test_actual_cost_by_day_and_by_task_add_up_to_the_same(scene, entries, cost_
             )
     hours_by_task: dict[int, Decimal] = {}
     for task, offset, hours, who in entries:
-        entry, created = TimeEntry.objects.get_or_create(
-            user=scene[who], task=scene[task], date=MONDAY + dt.timedelta(days=offset),
-            defaults={"project": project, "hours": hours, "status": TimeStatus.APPROVED},
-        )  # fmt: skip
-        if created:
-            hours_by_task[entry.task_id] = hours_by_task.get(entry.task_id, 0) + entry.hours
+        day = MONDAY + dt.timedelta(days=offset)
+        if TimeEntry.objects.filter(user=scene[who], task=scene[task], date=day).exists():
+            continue
+        entry = _approved(user=scene[who], project=project, task=scene[task], date=day, hours=hours)
+        hours_by_task[entry.task_id] = hours_by_task.get(entry.task_id, 0) + entry.hours
     for task, offset, amount in cost_rows:
         CostEntry.objects.create(
             project=project, task=scene[task] if task else None, category="materials",
@@ -435,10 +442,8 @@ def test_member_roles_price_time_per_project(scene):
     CostRate.objects.create(role="开发工程师", hourly_rate=Decimal("100"), valid_from=MONDAY)
     CostRate.objects.create(role="架构师", hourly_rate=Decimal("200"), valid_from=MONDAY)
     ProjectMember.objects.filter(project=scene["project"], user=worker).update(role="架构师")
-    TimeEntry.objects.create(
-        user=worker, project=scene["project"], task=scene["a"], date=MONDAY,
-        hours=Decimal("2"), status=TimeStatus.APPROVED,
-    )  # fmt: skip
+    _approved(user=worker, project=scene["project"], task=scene["a"], date=MONDAY,
+              hours=Decimal("2"))  # fmt: skip
     assert actuals.actual_cost_by_day(scene["project"].pk) == {MONDAY: Decimal("400.00")}
 
 

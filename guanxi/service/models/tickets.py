@@ -172,6 +172,9 @@ class Ticket(VersionedModel):
         "self", verbose_name=_("合并到"), null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+",
     )  # fmt: skip
+    # Set when an agent triaged this unknown sender's ticket as spam (closed with it); the
+    # sender's later mail is kept but opens no ticket while their newest ticket is spam.
+    spam_at = models.DateTimeField(_("标记为垃圾邮件"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("工单")
@@ -276,6 +279,7 @@ class InboundStatus(models.TextChoices):
     LOOP = "loop", _("邮件循环（已忽略）")
     FAILED = "failed", _("处理失败")
     DUPLICATE = "duplicate", _("重复邮件（已忽略）")
+    SPAM = "spam", _("垃圾邮件（已忽略）")
 
 
 class InboundMail(models.Model):

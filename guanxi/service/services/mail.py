@@ -5,7 +5,8 @@ auto-reply, a bounce or a loop (our own mail coming back, or a sender flooding t
 is recorded and left alone; a message answering a ticket's mail (Message-ID in
 In-Reply-To / References, or the signed ``[#id-token]`` in the subject) is added to that
 ticket; anything else opens a ticket, its sender matched to a contact or customer by
-e-mail (the importer's matcher) or, unmatched, left on the "unknown" queue. A message
+e-mail (the importer's matcher) or, unmatched, left on the "unknown" queue (its triage:
+``services.triage``; mail from a sender triaged as spam is kept, opens nothing). A message
 that cannot be read is kept with status ``failed`` and the error: never lost, never a 500.
 
 Out: ``reply_send`` sends an agent's reply through Django's mail backend with the ticket
@@ -49,7 +50,7 @@ from guanxi.service.models import (
     TicketMessage,
     TicketStatus,
 )
-from guanxi.service.services import tickets
+from guanxi.service.services import tickets, triage
 
 log = logging.getLogger("guanxi.service.mail")
 
@@ -324,6 +325,13 @@ def _process(inbound: InboundMail, raw: bytes, *, envelope_from: str) -> None:
         else:
             # A new matter, or an answer to a closed ticket: a new ticket.
             customer_id, contact_id = match_sender(parsed.from_email)
+            if customer_id is None and triage.sender_is_spam(parsed.from_email):
+                # Kept (the raw message is here) but no ticket: the sender is triaged spam.
+                inbound.status = InboundStatus.SPAM
+                inbound.ticket_id = ticket.pk if ticket is not None else None
+                inbound.save(update_fields=["status", "ticket", "subject", "from_email",
+                                            "message_id"])  # fmt: skip
+                return
             ticket = tickets.ticket_create(
                 actor=None,
                 data={"subject": parsed.subject or "（无主题）", "channel": TicketChannel.EMAIL},

@@ -109,6 +109,36 @@ def clock_resume(ticket: Ticket, *, now: dt.datetime) -> None:
     ticket.resolution_warn_at = _warn_at(now, remaining, ticket.warn_before)
 
 
+def clock_rematch(ticket: Ticket, *, now: dt.datetime) -> bool:
+    """Re-pick the policy after the ticket's customer became known (unsaved): the new
+    targets count from when the ticket opened, the clocks keep what they used, marks of a
+    warning or breach already announced stay. ``False`` when the policy is the same."""
+    policy = policy_for(
+        priority=ticket.priority, channel=ticket.channel,
+        value_class=value_class_of(ticket.customer_id),
+    )  # fmt: skip
+    if policy is None or policy.pk == ticket.sla_policy_id:
+        return False
+    had_policy = ticket.sla_policy_id is not None
+    ticket.sla_policy = policy
+    ticket.first_response_target = policy.first_response_minutes * 60
+    ticket.resolution_target = policy.resolution_minutes * 60
+    ticket.warn_before = policy.warn_before_minutes * 60
+    opened = ticket.created_at or now
+    if ticket.first_responded_at is None:
+        ticket.first_response_due = add_business_seconds(opened, ticket.first_response_target)
+        ticket.first_response_warn_at = _warn_at(
+            opened, ticket.first_response_target, ticket.warn_before
+        )
+    if not had_policy and ticket.clock_started_at is None and ticket.status in ("new", "open"):
+        ticket.clock_started_at, ticket.resolution_elapsed = opened, 0  # it ran since then
+    if ticket.clock_started_at is not None:
+        remaining = max(ticket.resolution_target - ticket.resolution_elapsed, 0)
+        ticket.resolution_due = add_business_seconds(ticket.clock_started_at, remaining)
+        ticket.resolution_warn_at = _warn_at(ticket.clock_started_at, remaining, ticket.warn_before)
+    return True
+
+
 def resolution_used(ticket: Ticket, *, now: dt.datetime) -> int:
     """Business seconds the resolution clock has used up to ``now``."""
     running = business_seconds(ticket.clock_started_at, now) if ticket.clock_started_at else 0

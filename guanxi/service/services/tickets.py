@@ -292,6 +292,7 @@ def _move(ticket: Ticket, status: str, *, now: dt.datetime) -> None:
     else:  # open (from new, waiting, resolved or closed)
         ticket.resolved_at = None
         ticket.closed_at = None
+        ticket.spam_at = None  # reopened: not spam after all (services.triage)
         sla.clock_resume(ticket, now=now)
 
 
@@ -303,6 +304,15 @@ def check_transition(ticket: Ticket, status: Any) -> None:
             {"status": _("工单不能从“%(from)s”变为“%(to)s”。") % {
                 "from": TicketStatus(ticket.status).label, "to": TicketStatus(status).label}}
         )  # fmt: skip
+
+
+def ticket_close_for_customer(ticket: Ticket, *, now: dt.datetime) -> None:
+    """The ticket's own customer closes it (the portal): the transition checked and
+    applied — clocks stopped, resolved and closed times — unsaved. The staff checks of
+    ``ticket_transition`` (scope, role) do not apply to the customer; the caller has
+    locked the ticket of its company and saves, audits and notifies."""
+    check_transition(ticket, S.CLOSED)
+    _move(ticket, S.CLOSED, now=now)
 
 
 @transaction.atomic

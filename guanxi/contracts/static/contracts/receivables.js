@@ -11,7 +11,7 @@
   chart.setOption({
     animation: false,
     grid: {left: 4, right: 12, top: 10, bottom: 4, containLabel: true},
-    tooltip: {trigger: "axis", valueFormatter: function (v) { return "¥" + Number(v).toLocaleString(LANG, {minimumFractionDigits: 2}); }},
+    tooltip: {trigger: "axis", valueFormatter: function (v) { return "¥" + Number(v).toLocaleString(LANG, {minimumFractionDigits: 2, maximumFractionDigits: 2}); }},
     xAxis: {type: "value", axisLabel: {formatter: function (v) { return new Intl.NumberFormat(LANG, {notation: "compact"}).format(v); }}},
     yAxis: {type: "category", data: data.buckets, inverse: true},
     series: [{type: "bar", data: data.values.map(Number), itemStyle: {color: function (p) { return ["#94a3b8", "#60a5fa", "#fbbf24", "#f97316", "#dc2626"][p.dataIndex]; }}}]
