@@ -38,7 +38,7 @@ def main() -> None:
         default="",
         help="comma-separated benches to run, e.g. notifications,webhooks (default: all): "
         "generate, run, dedup, analytics, import, webhooks, notifications, sales, pool, "
-        "forecast, service",
+        "forecast, service, evm, kpi, receivables, projects, quotes, portal",
     )
     opts = parser.parse_args()
     db = "pg" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "sqlite"
@@ -57,7 +57,9 @@ def main() -> None:
         "evm": ["bench.evm_bench", "--scale", opts.scale],
         "kpi": ["bench.kpi_bench", "--scale", opts.scale],
         "receivables": ["bench.receivables_bench", "--scale", opts.scale],
-        "portal": ["bench.portal_bench"],
+        "projects": ["bench.projects_bench", "--scale", opts.scale],
+        "quotes": ["bench.quotes_bench"],
+        "portal": ["bench.portal_bench", "--scale", opts.scale],
     }
     only = [name.strip() for name in opts.only.split(",") if name.strip()]
     unknown = sorted(set(only) - set(benches))

@@ -283,7 +283,7 @@ def test_baseline_actuals_change_request_acceptance_and_closure(
     # 6. The new baseline beside the old: on the change history and the EVM comparison.
     cr.refresh_from_db()
     second = cr.resulting_baseline
-    assert second is not None and second.number == 2
+    assert second is not None and second.number == 2 and second.approved
     page.goto(f"{url}/projects/{project.pk}/changes/")
     history = page.locator("#baseline-history")
     assert history.locator("[data-baseline]").count() == 2

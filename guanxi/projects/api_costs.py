@@ -23,6 +23,7 @@ from guanxi.core.api.bases import (
     Money,
     PageIn,
     PageOut,
+    QueryId,
     RecordId,
     StaffRouter,
     actor,
@@ -77,8 +78,8 @@ class TimeEntryOut(Schema):
 
 
 class TimeEntryFiltersIn(Schema):
-    user_id: Id | None = None
-    project_id: Id | None = None
+    user_id: QueryId | None = None
+    project_id: QueryId | None = None
     date_from: Day | None = None
     date_to: Day | None = None
     status: TimeState | None = None

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from ninja import Field, Query, Schema
 from pydantic import PlainSerializer
 
-from guanxi.core.api.bases import MAX_ID, Money, PageIn, RecordId, StaffRouter, actor
+from guanxi.core.api.bases import Money, PageIn, QueryId, RecordId, StaffRouter, actor
 from guanxi.core.db.paging import paginate
 from guanxi.projects import selectors, selectors_kpi
 from guanxi.projects.models import ProjectKpi
@@ -114,10 +114,6 @@ class PortfolioOut(Schema):
     limit: int
     offset: int
     items: list[PortfolioRowOut]
-
-
-# An id in the query string (text there: the JSON body's strict ``Id`` would refuse "6").
-QueryId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class PortfolioFiltersIn(Schema):

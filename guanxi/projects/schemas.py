@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from ninja import Field, Schema
 from pydantic import StrictBool, StrictStr
 
-from guanxi.core.api.bases import Date, Id, InputSchema, Int, Money, MoneyIn
+from guanxi.core.api.bases import Date, Id, InputSchema, Int, Money, MoneyIn, QueryId
 from guanxi.projects.models import MAX_DURATION_DAYS, MAX_ESTIMATE_HOURS, MAX_LAG_DAYS
 
 Phase = Literal["identify", "plan", "execute", "close"]
@@ -66,7 +66,7 @@ class ProjectFiltersIn(Schema):
     q: str = Field("", max_length=100)
     phase: Phase | None = None
     status: ProjectState | None = None
-    customer_id: Id | None = None
+    customer_id: QueryId | None = None
 
 
 class ProjectCreateIn(InputSchema):
@@ -148,7 +148,7 @@ class TaskOut(Schema):
 class TaskFiltersIn(Schema):
     q: str = Field("", max_length=100)
     status: TaskState | None = None
-    assignee_id: Id | None = None
+    assignee_id: QueryId | None = None
     critical: bool | None = None
     milestone: bool | None = None
 

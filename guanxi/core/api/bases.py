@@ -83,6 +83,8 @@ def _integral(value: Any) -> Any:
 #: after it, pydantic documents them as "ge"/"le", which JSON Schema does not know.
 Int = Annotated[StrictInt, BeforeValidator(_integral)]
 Id = Annotated[StrictInt, Field(ge=1, le=MAX_ID), BeforeValidator(_integral)]
+#: An id in a query string, which is text there: "?customer_id=6" is 6 ("6x" and 0 are 422).
+QueryId = Annotated[int, Field(ge=1, le=MAX_ID)]
 Date = Annotated[dt.date, BeforeValidator(_iso_text), AfterValidator(_sane_date)]
 Timestamp = Annotated[AwareDatetime, BeforeValidator(_iso_text), AfterValidator(_sane_datetime)]
 MoneyIn = Annotated[Decimal, Field(ge=0, le=MAX_AMOUNT, max_digits=14, decimal_places=2)]

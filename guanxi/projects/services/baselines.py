@@ -226,11 +226,17 @@ def take_baseline(
     starts = [r.start for r in dated if r.start] or [project.start_date]
     finishes = [r.finish for r in dated if r.finish] or [project.scheduled_finish or max(starts)]
     user = actor if getattr(actor, "is_authenticated", False) else None
+    taker = user if user is not None and getattr(user, "pk", None) else None
+    now = timezone.now()
+    # A re-baseline after a change request the customer approved is the new measurement
+    # baseline at once (earned value measures against it): approved, hence immutable.
+    approved = change_request is not None
     baseline = Baseline.objects.create(
-        project=project, number=number, name=name, reason=reason, taken_at=timezone.now(),
-        taken_by=user if user is not None and getattr(user, "pk", None) else None,
-        change_request_ref=getattr(change_request, "pk", None), bac=bac, work_hours=work,
-        planned_start=min(starts), planned_finish=max(max(finishes), min(starts)),
+        project=project, number=number, name=name, reason=reason, taken_at=now,
+        taken_by=taker, change_request_ref=getattr(change_request, "pk", None), bac=bac,
+        work_hours=work, planned_start=min(starts),
+        planned_finish=max(max(finishes), min(starts)), approved=approved,
+        approved_at=now if approved else None, approved_by=taker if approved else None,
     )  # fmt: skip
     for row in rows:
         row.baseline = baseline

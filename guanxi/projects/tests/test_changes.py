@@ -24,6 +24,7 @@ from guanxi.core.models import AuditEntry
 from guanxi.customers.models import TimelineEntry
 from guanxi.customers.tests.factories import CustomerFactory
 from guanxi.notifications.models import Notification
+from guanxi.projects import selectors_evm
 from guanxi.projects.models import ChangeRequest, ChangeStatus, Project, Task, TaskLink
 from guanxi.projects.services import changes
 from guanxi.projects.services import projects as project_services
@@ -222,6 +223,9 @@ def test_raised_for_the_customer_reviewed_approved_by_the_customer_and_applied(p
     baseline = cr.resulting_baseline
     assert baseline is not None and baseline.change_request_ref == cr.pk
     assert baseline.planned_finish == dt.date(2027, 3, 11)
+    # … approved at once: the customer's approval makes it the baseline EVM measures against.
+    assert baseline.approved and baseline.approved_by == s["am"]
+    assert selectors_evm.current_baseline(project=s["project"]) == baseline
     new = Task.objects.get(project=s["project"], name="导出模块测试")
     assert TaskLink.objects.filter(predecessor=s["c"], successor=new).exists()
     assert Project.objects.get(pk=s["project"].pk).scheduled_finish == dt.date(2027, 3, 11)

@@ -299,3 +299,23 @@ def test_api_project_list_query_count_is_pinned(client, am_a, scene, django_asse
     # session + user, the actor's customer shares, page (count skipped on a short page)
     with django_assert_num_queries(4):
         assert client.get(f"{API}/").status_code == 200
+
+
+def test_api_list_filters_take_ids_from_the_query_string(client, am_a, scene):
+    # A query string carries text: "?customer_id=6" is the id 6, not a type error.
+    project, a, _b = scene
+    plan.task_update(
+        actor=am_a, project_id=project.pk, task_id=a.pk,
+        data={"assignee_id": am_a.pk}, version=a.version,
+    )  # fmt: skip
+    client.force_login(am_a)
+    listed = client.get(f"{API}/?customer_id={project.customer_id}")
+    assert listed.status_code == 200, listed.content
+    assert [p["id"] for p in listed.json()["items"]] == [project.pk]
+    other = client.get(f"{API}/?customer_id={project.customer_id + 1000}").json()
+    assert other["items"] == []
+    tasks = client.get(f"{API}/{project.pk}/tasks?assignee_id={am_a.pk}")
+    assert tasks.status_code == 200, tasks.content
+    assert [t["name"] for t in tasks.json()["items"]] == ["甲"]
+    bad = client.get(f"{API}/?customer_id=abc")
+    assert bad.status_code == 422 and "customer_id" in bad.content.decode()
