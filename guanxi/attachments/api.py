@@ -17,7 +17,7 @@ from ninja.files import UploadedFile
 from guanxi.accounts import permissions
 from guanxi.attachments import selectors, services
 from guanxi.attachments.responses import file_response
-from guanxi.attachments.schemas import AttachmentOut
+from guanxi.attachments.schemas import AttachmentOut, AttachmentSharingIn
 from guanxi.core.api.bases import PageIn, PageOut, RecordId, StaffRouter, actor, page_response
 from guanxi.core.api.errors import errors
 
@@ -89,6 +89,23 @@ def attachment_download(request: HttpRequest, attachment_id: RecordId) -> FileRe
         actor=user, attachment=attachment, ip=request.META.get("REMOTE_ADDR")
     )
     return file_response(attachment)
+
+
+@router.put(
+    "/attachments/{attachment_id}/sharing",
+    response={200: AttachmentOut, **errors(403, 404, 422)},
+)
+def attachment_sharing(
+    request: HttpRequest, attachment_id: RecordId, payload: AttachmentSharingIn
+) -> Any:
+    """Share the file with the record's customer (the portal lists it) or stop sharing it.
+    Needs the right to change the record (403); a type that cannot be shared (a cost
+    entry's receipt) answers 422 naming ``shared_with_customer``."""
+    return services.attachment_share(
+        actor=actor(request),
+        attachment_id=attachment_id,
+        shared=payload.shared_with_customer,
+    )
 
 
 @router.delete("/attachments/{attachment_id}", response={204: None, **errors(403, 404, 422)})

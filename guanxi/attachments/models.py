@@ -31,6 +31,9 @@ class Attachment(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # Staff mark a file of a record its customer may see (a ticket, a contract, a project)
+    # as shared: the customer portal lists and serves shared files only.
+    shared_with_customer = models.BooleanField(_("与客户共享"), default=False)
 
     class Meta:
         verbose_name = _("附件")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from guanxi.attachments import selectors
+from guanxi.attachments import registry, selectors
 from guanxi.attachments.forms import AttachmentForm
 
 PANEL = "attachments/panel.html"
@@ -20,4 +20,6 @@ def panel_context(
         "attachments": list(selectors.attachments_on(record=record)),
         "attachment_form": form or (AttachmentForm() if can_change else None),
         "can_change_attachments": can_change,
+        # Files of a shareable type show whether the customer sees them in the portal.
+        "attachments_shareable": registry.is_shareable(kind),
     }

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 
 from guanxi.core.errors import NotFound
 
@@ -70,3 +70,38 @@ def attachable_for_label(label: str) -> Attachable | None:
 
 def kinds() -> list[str]:
     return sorted(_ATTACHABLES)
+
+
+# --- sharing with the customer -----------------------------------------------------------------
+
+# customer id → the ids of that customer's records of one type that the customer may see
+# (its tickets, its contracts, its projects), as a queryset of primary keys.
+CustomerRecords = Callable[[int], QuerySet[Any]]
+
+
+@dataclass(frozen=True)
+class SharedKind:
+    """An attachable record type whose files staff may share with the record's customer.
+
+    Registered by the app that shows shared files to customers (the portal), which knows
+    which of a customer's records the customer may see; a type not registered here has no
+    share toggle (a cost entry's receipt stays internal)."""
+
+    kind: str  # a registered ``Attachable.kind``
+    # Its queryset's model is the record type (``Attachment.target_model`` holds its label).
+    records_of_customer: CustomerRecords
+
+
+_SHARED: dict[str, SharedKind] = {}
+
+
+def register_shared_kind(shared: SharedKind) -> None:
+    _SHARED[shared.kind] = shared
+
+
+def shared_kinds() -> list[SharedKind]:
+    return [_SHARED[kind] for kind in sorted(_SHARED)]
+
+
+def is_shareable(kind: str) -> bool:
+    return kind in _SHARED

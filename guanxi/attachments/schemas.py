@@ -4,6 +4,8 @@ import datetime as dt
 
 from ninja import Field, Schema
 
+from guanxi.core.api.bases import InputSchema
+
 
 class AttachmentOut(Schema):
     id: int
@@ -15,3 +17,12 @@ class AttachmentOut(Schema):
     sha256: str
     uploaded_by: str | None = Field(None, alias="uploaded_by.username")
     created_at: dt.datetime
+    shared_with_customer: bool = Field(
+        ..., description="Shown to the record's customer in the customer portal."
+    )
+
+
+class AttachmentSharingIn(InputSchema):
+    shared_with_customer: bool = Field(
+        ..., description="true: the record's customer sees the file in the portal; false: not."
+    )

@@ -168,3 +168,23 @@ def attachment_download_log(*, actor: Any, attachment: Attachment, ip: str | Non
         record=f"{attachment.target_model}#{attachment.target_id}",
         name=attachment.name,
     )
+
+
+@transaction.atomic
+def attachment_share(*, actor: Any, attachment_id: int, shared: bool) -> Attachment:
+    """Share a file with the record's customer (the portal shows it) or stop sharing it.
+
+    Whoever may change the record may share its files; a reader gets 403, a file out of
+    scope 404. Only types registered as shareable take the flag (a cost entry's receipt
+    stays internal); the change is audited, old → new, on the customer's history."""
+    attachment, attachable, record = _resolve_for_change(actor, attachment_id)
+    if shared and not registry.is_shareable(attachable.kind):
+        raise ValidationFailed({"shared_with_customer": _("这类记录的附件不能与客户共享。")})
+    before = audit.snapshot(attachment, ["shared_with_customer"])
+    if attachment.shared_with_customer != shared:
+        attachment.shared_with_customer = shared
+        attachment.save(update_fields=["shared_with_customer"])
+        audit.audit_update(
+            actor=actor, obj=attachment, before=before, customer_id=attachable.customer_id(record)
+        )
+    return attachment

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
@@ -18,13 +19,14 @@ from guanxi.core.forms import add_domain_errors
 
 
 def _panel(request: HttpRequest, kind: str, record_id: int, form: AttachmentForm | None = None,
-           *, saved: bool = False) -> HttpResponse:  # fmt: skip
+           *, saved: bool = False, error: str = "") -> HttpResponse:  # fmt: skip
     attachable = registry.attachable(kind)
     record = attachable.get_for_read(request.user, record_id)
     context = panel_context(
         actor=request.user, kind=kind, record=record, can_change=True, form=form
     )
     context["saved"] = saved
+    context["attachment_error"] = error
     response = render(request, f"{PANEL}#attachment-list", context)
     if saved:
         # The owner's record page may show the change elsewhere (the customer timeline).
@@ -74,3 +76,25 @@ def attachment_download(request: HttpRequest, attachment_id: int) -> FileRespons
         actor=request.user, attachment=attachment, ip=request.META.get("REMOTE_ADDR")
     )
     return file_response(attachment)
+
+
+@require_POST
+@staff_required
+def attachment_share(request: HttpRequest, attachment_id: int) -> HttpResponse:
+    """The share toggle: ``shared_with_customer=1`` shows the file to the record's customer
+    in the portal, ``0`` stops it."""
+    attachment = selectors.attachment_get(actor=request.user, attachment_id=attachment_id)
+    attachable = registry.attachable_for_label(attachment.target_model)
+    assert attachable is not None  # attachment_get answers 404 for an unregistered type
+    value = request.POST.get("shared_with_customer", "")
+    try:
+        if value not in ("0", "1"):
+            raise ValidationFailed({"shared_with_customer": _("请选择是否与客户共享。")})
+        services.attachment_share(
+            actor=request.user, attachment_id=attachment_id, shared=value == "1"
+        )
+    except ValidationFailed as exc:
+        response = _panel(request, attachable.kind, int(attachment.target_id), error=exc.message)
+        response.status_code = 422
+        return response
+    return _panel(request, attachable.kind, int(attachment.target_id), saved=True)

@@ -242,13 +242,19 @@ def _aging_row(row: Any) -> dict[str, Any]:
 @router.get("/receivables/aging", response=AgingOut)
 def receivables_aging(request: HttpRequest, filters: Query[AgingFiltersIn]) -> Any:
     """Open amounts by days past the planned date (not due, 0–30, 31–60, 61–90, 90+),
-    per customer, owner or department, within the actor's scope."""
-    rows = selectors.receivables_aging(actor=actor(request), group_by=filters.group_by)
-    totals = selectors.aging_totals(rows)
+    per customer, owner or department, within the actor's scope: one page of the groups,
+    the largest open amount first (ties by key), with the totals and count of all."""
+    aging = selectors.aging_page(
+        actor=actor(request), group_by=filters.group_by, limit=filters.limit,
+        offset=filters.offset,
+    )  # fmt: skip
     return {
         "group_by": filters.group_by,
-        "rows": [_aging_row(r) for r in rows[:1000]],
-        "totals": {"key": None, "label": "", **totals, "total": sum(totals.values())},
+        "count": aging.count,
+        "limit": filters.limit,
+        "offset": filters.offset,
+        "rows": [_aging_row(r) for r in aging.rows],
+        "totals": {"key": None, "label": "", **aging.totals, "total": aging.total},
     }
 
 

@@ -14,7 +14,7 @@ from ninja import Field, Schema
 from pydantic import StrictBool, StrictStr
 
 from guanxi.contracts.models import Collection, Contract, InvoiceRequest, InvoiceTitle
-from guanxi.core.api.bases import Date, Id, InputSchema, Int, Money, MoneyIn
+from guanxi.core.api.bases import MAX_OFFSET, Date, Id, InputSchema, Int, Money, MoneyIn
 from guanxi.core.limits import limit
 
 ContractStatus = Literal[
@@ -256,8 +256,13 @@ class InvoiceMailIn(InputSchema):
     tracking_number: StrictStr = Field(..., min_length=1, max_length=60)
 
 
+AGING_PAGE_MAX = 1000
+
+
 class AgingFiltersIn(Schema):
     group_by: Literal["customer", "owner", "team"] = "customer"
+    limit: int = Field(AGING_PAGE_MAX, ge=1, le=AGING_PAGE_MAX, description="Groups per page.")
+    offset: int = Field(0, ge=0, le=MAX_OFFSET, description="Groups to skip.")
 
 
 class AgingRowOut(Schema):
@@ -273,5 +278,10 @@ class AgingRowOut(Schema):
 
 class AgingOut(Schema):
     group_by: str
-    rows: list[AgingRowOut]
-    totals: AgingRowOut
+    count: int = Field(..., description="Groups with an open amount, in all.")
+    limit: int
+    offset: int
+    rows: list[AgingRowOut] = Field(
+        ..., description="One page of the groups, the largest open amount first."
+    )
+    totals: AgingRowOut = Field(..., description="Over every group, not only this page.")

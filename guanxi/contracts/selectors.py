@@ -13,6 +13,8 @@ from django.db.models import (
     Case,
     DecimalField,
     F,
+    Func,
+    IntegerField,
     OuterRef,
     Q,
     QuerySet,
@@ -22,6 +24,7 @@ from django.db.models import (
     When,
     Window,
 )
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -235,33 +238,131 @@ def receivables_aging(
 
 
 def _aging_query(actor: Any, group_by: str, day: dt.date) -> QuerySet[Any]:
-    """The aging's one grouped query (the bench explains it): per group its key, the five
-    sums and, by customer, the customer's name as ``group_name``."""
+    """The full aging's one grouped query: per group its key, the five sums and, by
+    customer, the customer's name as ``group_name``."""
     from guanxi.customers.models import Customer
 
+    rows = _grouped(actor, group_by, day)
+    if group_by == "customer":
+        # Tens of thousands of customers: their names in the same query (one primary-key
+        # probe a group), not a second one listing every id.
+        name = Subquery(Customer.objects.filter(pk=OuterRef(GROUPS[group_by])).values("name")[:1])
+        rows = rows.annotate(group_name=name)
+    return rows
+
+
+def _grouped(actor: Any, group_by: str, day: dt.date) -> QuerySet[Any]:
     column = GROUPS[group_by]
-    rows = (
+    return (
         scoped_instalments(actor=actor)
         .filter(status__in=OPEN_INSTALMENT_STATUSES)
         .values(column)
         .annotate(**_bucket_expressions(day))
         .order_by(column)
     )
-    if group_by == "customer":
-        # Tens of thousands of customers: their names in the same query (one primary-key
-        # probe a group), not a second one listing every id.
-        name = Subquery(Customer.objects.filter(pk=OuterRef(column)).values("name")[:1])
-        rows = rows.annotate(group_name=name)
-    return rows
+
+
+# --- one page of the aging (the receivables page and the API) ------------------------------
+
+MONEY = DecimalField(max_digits=14, decimal_places=2)
+
+
+class _OverAll(Func):
+    """``SUM(<a group's sum>) OVER ()``: the sum over every group of the grouped query,
+    computed before its ``LIMIT``; not a grouping column."""
+
+    template = "SUM(%(expressions)s) OVER ()"
+    output_field = MONEY
+
+    def get_group_by_cols(self) -> list[Any]:
+        return []
+
+
+class _GroupCount(Func):
+    """``COUNT(*) OVER ()``: the number of groups of the grouped query, before its LIMIT."""
+
+    template = "COUNT(*) OVER ()"
+    output_field = IntegerField()
+
+    def get_group_by_cols(self) -> list[Any]:
+        return []
+
+
+@dataclass
+class AgingPage:
+    """``rows``: at most ``limit`` groups, the largest open amount first; ``totals`` and
+    ``count``: over every group of the actor's aging, not only the page."""
+
+    rows: list[AgingRow]
+    totals: dict[str, Decimal]
+    count: int
+
+    @property
+    def total(self) -> Decimal:
+        return sum(self.totals.values(), ZERO)
+
+
+def aging_page_query(
+    actor: Any, group_by: str, day: dt.date, *, limit: int, offset: int = 0
+) -> QuerySet[Any]:
+    """The page's one grouped query (the bench explains it): one scan of the open
+    instalments grouped by ``group_by``, each group's five sums and open total; window sums
+    over all groups (``all_<bucket>``, ``groups``) ride along on every row, so the totals
+    cost no second scan; then the groups ordered by open total, largest first (key on
+    ties), and sliced. No names: a group's name is read only for the rows of the page."""
+    column = GROUPS[group_by]
+    keys = [k for k, _l, _h in BUCKETS]
+    total = sum((Coalesce(F(k), Value(ZERO), output_field=MONEY) for k in keys[1:]),
+                Coalesce(F(keys[0]), Value(ZERO), output_field=MONEY))  # fmt: skip
+    rows = _grouped(actor, group_by, day).annotate(
+        open_total=total,
+        **{f"all_{k}": _OverAll(F(k)) for k in keys},
+        groups=_GroupCount(),
+    )
+    return rows.order_by("-open_total", column)[offset : offset + limit]
+
+
+def aging_page(
+    *,
+    actor: Any,
+    group_by: str = "customer",
+    today: dt.date | None = None,
+    limit: int = 500,
+    offset: int = 0,
+) -> AgingPage:
+    """One page of the aging: the ``limit`` groups after ``offset`` with the largest open
+    amount, with their names, and the totals and number of all groups. Two queries: the
+    grouped scan (``aging_page_query``) and the names of the page's groups by primary key
+    (a third, light one only when ``offset`` is past the last group)."""
+    day = today or timezone.localdate()
+    column = GROUPS[group_by]
+    keys = [k for k, _l, _h in BUCKETS]
+    found = list(aging_page_query(actor, group_by, day, limit=limit, offset=offset))
+    if not found and offset:
+        whole = aging_page(actor=actor, group_by=group_by, today=day, limit=1)
+        return AgingPage(rows=[], totals=whole.totals, count=whole.count)
+    rows = [AgingRow(key=r[column], buckets={k: r[k] or ZERO for k in keys}) for r in found]
+    _label(rows, group_by)
+    first = found[0] if found else {}
+    return AgingPage(
+        rows=rows,
+        totals={k: first.get(f"all_{k}") or ZERO for k in keys},
+        count=int(first.get("groups") or 0),
+    )
 
 
 def _label(rows: list[AgingRow], group_by: str) -> None:
-    """Owners' and departments' names (a hundred or so: one query by primary keys)."""
+    """The groups' names: one query by primary keys (owners and departments are a hundred
+    or so; customers only those of one page)."""
     from guanxi.accounts.models import Team, User
+    from guanxi.customers.models import Customer
 
     ids = [r.key for r in rows if r.key is not None]
-    names: dict[Any, str] = {}
-    if group_by == "owner":
+    if not ids:
+        names: dict[Any, str] = {}
+    elif group_by == "customer":
+        names = dict(Customer.objects.filter(pk__in=ids).values_list("pk", "name"))
+    elif group_by == "owner":
         names = {u.pk: str(u) for u in User.objects.filter(pk__in=ids)}
     else:
         names = dict(Team.objects.filter(pk__in=ids).values_list("pk", "name"))

@@ -8,16 +8,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import FileResponse, HttpRequest
 from django.utils.translation import gettext_lazy
 from ninja import Query, Status
 from ninja.security import APIKeyHeader, HttpBearer, django_auth
 
+from guanxi.attachments.responses import file_response
 from guanxi.core.api.bases import PageIn, PageOut, RecordId, StaffRouter, page_response
+from guanxi.core.api.errors import errors
 from guanxi.portal import selectors, services
 from guanxi.portal.models import PortalAccount
 from guanxi.portal.schemas import (
     PortalCloseIn,
+    PortalDocumentOut,
     PortalMeOut,
     PortalMessageOut,
     PortalProjectDetailOut,
@@ -131,6 +134,38 @@ def survey_answer(request: HttpRequest, survey_id: RecordId, payload: PortalSurv
     return services.survey_answer(
         user=request.user, survey_id=survey_id, score=payload.score, comment=payload.comment
     )
+
+
+@router.get("/documents", response={200: PageOut[PortalDocumentOut], **errors(403, 422)})
+def document_list(request: HttpRequest, page: Query[PageIn]) -> dict[str, Any]:
+    """The files staff shared with the company on its tickets, contracts and projects,
+    newest first."""
+    return page_response(selectors.documents(account=_account(request)), page)
+
+
+@router.get(
+    "/documents/{attachment_id}/download",
+    response={200: None, **errors(403, 404, 422)},
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "The file, with the content type found in its bytes.",
+                "content": {
+                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+                },
+            }
+        }
+    },
+)
+def document_download(request: HttpRequest, attachment_id: RecordId) -> FileResponse:
+    """One shared file (or one beside the company's own ticket); 404 for a file not shared
+    with the company. Logged in the security log."""
+    account = _account(request)
+    attachment = selectors.attachment_get(account=account, attachment_id=attachment_id)
+    services.attachment_downloaded(
+        user=request.user, attachment=attachment, ip=request.META.get("REMOTE_ADDR")
+    )
+    return file_response(attachment)
 
 
 __all__ = ["router"]

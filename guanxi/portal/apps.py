@@ -45,6 +45,22 @@ class PortalConfig(AppConfig):
         register_portal_hooks(
             customer_ids=selectors.customer_ids, is_approver=selectors.is_approver
         )
+        _register_shared_kinds()
+
+
+def _register_shared_kinds() -> None:
+    """The record types whose files staff may share with the customer, and which of a
+    company's records the company sees: the portal shows shared files of its own tickets,
+    contracts and projects (a project's files once the projects app makes projects
+    attachable; a cost entry's receipt is never shareable)."""
+    from guanxi.attachments.registry import SharedKind, register_shared_kind
+    from guanxi.contracts.selectors_portal import customer_contract_records
+    from guanxi.projects.selectors_portal import customer_project_records
+    from guanxi.service.selectors_portal import customer_ticket_records
+
+    register_shared_kind(SharedKind("ticket", customer_ticket_records))
+    register_shared_kind(SharedKind("contract", customer_contract_records))
+    register_shared_kind(SharedKind("project", customer_project_records))
 
 
 def _sweep() -> int:

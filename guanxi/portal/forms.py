@@ -12,7 +12,7 @@ from guanxi.accounts.forms import PasswordResetForm
 from guanxi.accounts.models import Role
 from guanxi.core.forms import BootstrapFormMixin
 from guanxi.portal.models import PortalRole
-from guanxi.service.models import TicketCategory
+from guanxi.service.selectors_portal import TicketCategory
 
 
 class PortalPasswordResetForm(PasswordResetForm):

@@ -144,3 +144,19 @@ class PortalSurveyOut(Schema):
 class PortalSurveyAnswerIn(InputSchema):
     score: Int = Field(..., ge=0, le=10)
     comment: StrictStr = Field("", max_length=2000)
+
+
+class PortalDocumentOut(Schema):
+    """A file staff shared with the company (the uploader is not shown)."""
+
+    id: int
+    name: str
+    size: int = Field(..., description="Bytes.")
+    content_type: str = Field(..., description="The type found in the content.")
+    record_type: str = Field(
+        ...,
+        alias="target_model",
+        description="What the file is on: service.ticket, contracts.contract, projects.project.",
+    )
+    record_id: str = Field(..., alias="target_id")
+    created_at: dt.datetime

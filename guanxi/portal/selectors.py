@@ -8,18 +8,20 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.apps import apps
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guanxi.accounts import permissions
-from guanxi.attachments.models import Attachment
-from guanxi.attachments.selectors import attachments_on
+from guanxi.attachments import selectors as attachment_selectors
+from guanxi.attachments.selectors import Attachment
 from guanxi.core.errors import NotFound
 from guanxi.portal.models import PortalAccount, PortalInvitation, PortalToken
 from guanxi.projects import selectors as project_selectors
 from guanxi.projects import selectors_changes
-from guanxi.projects.models import (
+from guanxi.projects import selectors_portal as project_portal
+from guanxi.projects.selectors_portal import (
     ChangeRequest,
     ChangeStatus,
     Deliverable,
@@ -27,18 +29,10 @@ from guanxi.projects.models import (
     Project,
     Task,
 )
-from guanxi.service.models import (
-    OPEN_STATUSES,
-    MessageKind,
-    Survey,
-    Ticket,
-    TicketMessage,
-    TicketStatus,
-)
+from guanxi.service import selectors_portal as service_portal
+from guanxi.service.selectors_portal import Survey, Ticket, TicketMessage, TicketStatus
 
-# What the customer sees of a conversation: their own messages and the replies sent to
-# them — never an internal note.
-PUBLIC_KINDS = (MessageKind.INCOMING, MessageKind.REPLY)
+PUBLIC_KINDS = service_portal.PUBLIC_KINDS
 HOME_LIMIT = 5
 _ACCOUNT_ATTR = "_gx_portal_account"
 
@@ -149,28 +143,18 @@ def customer_ids(user: Any) -> list[int]:
 
 def tickets(*, account: PortalAccount, status: str = "") -> QuerySet[Ticket]:
     """The company's tickets, newest first (the customer index serves it)."""
-    qs = Ticket.objects.filter(customer_id=account.customer_id)
-    if status == "open":
-        qs = qs.filter(status__in=OPEN_STATUSES)
-    elif status in TicketStatus.values:
-        qs = qs.filter(status=status)
-    return qs.order_by("-created_at", "-id")
+    return service_portal.customer_tickets(customer_id=account.customer_id, status=status)
 
 
 def ticket_get(*, account: PortalAccount, ticket_id: Any) -> Ticket:
-    try:
-        return tickets(account=account).get(pk=ticket_id)
-    except (Ticket.DoesNotExist, ValueError, TypeError):
-        raise NotFound(_("工单不存在。"), field="ticket_id") from None
+    found = service_portal.customer_ticket_get(customer_id=account.customer_id, ticket_id=ticket_id)
+    if found is None:
+        raise NotFound(_("工单不存在。"), field="ticket_id")
+    return found
 
 
 def public_messages(*, ticket: Ticket) -> QuerySet[TicketMessage]:
-    return (
-        TicketMessage.objects.filter(ticket=ticket, kind__in=PUBLIC_KINDS)
-        .select_related("author")
-        .only("id", "kind", "body", "created_at", "author__display_name", "author__username")
-        .order_by("created_at", "id")
-    )
+    return service_portal.public_messages(ticket=ticket)
 
 
 def awaiting_reply(*, account: PortalAccount) -> QuerySet[Ticket]:
@@ -179,24 +163,47 @@ def awaiting_reply(*, account: PortalAccount) -> QuerySet[Ticket]:
 
 
 def ticket_attachments(*, ticket: Ticket) -> QuerySet[Attachment]:
-    return attachments_on(record=ticket)
+    """The files beside a ticket: the customer side's own and those staff shared — never
+    a staff file kept internal."""
+    return attachment_selectors.customer_side_on(record=ticket)
 
 
 def attachment_get(*, account: PortalAccount, attachment_id: Any) -> Attachment:
-    """A file of one of the company's tickets; 404 for anything else."""
-    attachment = (
-        Attachment.objects.filter(pk=attachment_id, target_model="service.ticket").first()
-        if isinstance(attachment_id, int)
-        else None
-    )
-    if attachment is None or not (
-        attachment.target_id.isdigit()
-        and Ticket.objects.filter(
-            pk=int(attachment.target_id), customer_id=account.customer_id
-        ).exists()
-    ):
+    """A file the company may download: one beside one of its tickets, or one shared with
+    it on a ticket, contract or project; 404 for anything else."""
+    if not isinstance(attachment_id, int):
         raise NotFound(_("附件不存在。"), field="attachment_id")
-    return attachment
+    target = attachment_selectors.target_of(attachment_id=attachment_id)
+    if target is not None and target[0] == Ticket._meta.label_lower and target[1].isdigit():
+        ticket = service_portal.customer_ticket_get(
+            customer_id=account.customer_id, ticket_id=int(target[1])
+        )
+        if ticket is not None:
+            beside = ticket_attachments(ticket=ticket).filter(pk=attachment_id).first()
+            if beside is not None:
+                return beside
+    return attachment_selectors.shared_get(
+        customer_id=account.customer_id, attachment_id=attachment_id
+    )
+
+
+# --- documents: files staff shared with the company -----------------------------------------
+
+
+def documents(*, account: PortalAccount) -> QuerySet[Attachment]:
+    """The files staff shared with the company on its tickets, contracts and projects,
+    newest first."""
+    return attachment_selectors.shared_with_customer(customer_id=account.customer_id)
+
+
+def document_source(attachment: Attachment) -> str:
+    """What a shared file is on, in words (服务请求 #12, 合同 #3): the record type's own
+    name, so a newly shareable type needs nothing here."""
+    try:
+        model = apps.get_model(attachment.target_model)
+    except (LookupError, ValueError):
+        return ""
+    return f"{model._meta.verbose_name} #{attachment.target_id}"
 
 
 def _hours(seconds: int) -> str:
@@ -238,14 +245,11 @@ def _local(moment: dt.datetime) -> str:
 def surveys(*, account: PortalAccount) -> QuerySet[Survey]:
     """The surveys put to this person: to their contact, their address, or about a ticket
     they raised in the portal."""
-    mine = Q(email__iexact=account.user.email) if account.user.email else Q(pk__in=[])
-    if account.contact_id is not None:
-        mine |= Q(contact_id=account.contact_id)
-    mine |= Q(ticket__created_by_id=account.user_id)
-    return (
-        Survey.objects.filter(Q(customer_id=account.customer_id) & mine)
-        .select_related("ticket", "campaign")
-        .order_by("-sent_at", "-id")
+    return service_portal.customer_surveys(
+        customer_id=account.customer_id,
+        email=account.user.email,
+        contact_id=account.contact_id,
+        user_id=account.user_id,
     )
 
 
@@ -290,12 +294,7 @@ def home(*, account: PortalAccount) -> dict[str, Any]:
             .only(*_TICKET_ROW)[:HOME_LIMIT]
         ),
         "projects": list(
-            projects(account=account)
-            .filter(status="active")
-            .select_related(None)
-            .only("id", "name", "code", "phase", "status", "start_date", "scheduled_finish")[
-                :HOME_LIMIT
-            ]
+            project_portal.customer_active_projects(customer_id=account.customer_id)[:HOME_LIMIT]
         ),
     }
 

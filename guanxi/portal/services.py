@@ -35,7 +35,7 @@ from django.utils.translation import gettext_noop
 from guanxi.accounts import permissions
 from guanxi.accounts.models import Role, User
 from guanxi.attachments.models import Attachment
-from guanxi.attachments.services import attachment_add, check_upload
+from guanxi.attachments.services import attachment_add, attachment_download_log, check_upload
 from guanxi.core import audit
 from guanxi.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from guanxi.core.models import AuditEntry
@@ -589,3 +589,8 @@ def token_authenticate(raw: Any) -> Any:
     user = token.account.user
     setattr(user, "_gx_portal_account", token.account)  # noqa: B010 - selectors' cache
     return user
+
+
+def attachment_downloaded(*, user: Any, attachment: Attachment, ip: str | None) -> None:
+    """A portal download goes to the security log like a staff one (who read which file)."""
+    attachment_download_log(actor=user, attachment=attachment, ip=ip)

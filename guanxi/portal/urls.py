@@ -16,6 +16,7 @@ urlpatterns = [
     path("tickets/<id:ticket_id>/reply/", views.ticket_reply, name="ticket_reply"),
     path("tickets/<id:ticket_id>/attach/", views.ticket_attach, name="ticket_attach"),
     path("tickets/<id:ticket_id>/close/", views.ticket_close, name="ticket_close"),
+    path("documents/", views.documents, name="documents"),
     path("files/<id:attachment_id>/", views.attachment_download, name="attachment"),
     path("surveys/", views.surveys, name="surveys"),
     path("surveys/<id:survey_id>/", views.survey_detail, name="survey"),

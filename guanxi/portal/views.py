@@ -45,8 +45,8 @@ from guanxi.portal.forms import (
     TokenForm,
 )
 from guanxi.portal.models import PortalAccount
-from guanxi.projects.models import Phase
-from guanxi.service.models import TicketStatus
+from guanxi.projects.selectors_portal import Phase
+from guanxi.service.selectors_portal import TicketStatus
 
 PAGE_SIZE = 20
 View = Callable[..., HttpResponseBase]
@@ -325,7 +325,20 @@ def ticket_close(request: HttpRequest, account: PortalAccount, ticket_id: int) -
 def attachment_download(
     request: HttpRequest, account: PortalAccount, attachment_id: int
 ) -> FileResponse:
-    return file_response(selectors.attachment_get(account=account, attachment_id=attachment_id))
+    attachment = selectors.attachment_get(account=account, attachment_id=attachment_id)
+    services.attachment_downloaded(
+        user=request.user, attachment=attachment, ip=request.META.get("REMOTE_ADDR")
+    )
+    return file_response(attachment)
+
+
+@require_GET
+@portal_view
+def documents(request: HttpRequest, account: PortalAccount) -> HttpResponse:
+    """The files staff shared with the company (on its tickets, contracts, projects)."""
+    page = _page(request, selectors.documents(account=account))
+    rows = [(document, selectors.document_source(document)) for document in page]
+    return render(request, "portal/documents.html", {"page": page, "rows": rows})
 
 
 # --- surveys --------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from ninja import Field, Query, Schema
 from pydantic import PlainSerializer
 
 from guanxi.core.api.bases import Money, PageIn, QueryId, RecordId, StaffRouter, actor
-from guanxi.core.db.paging import paginate
+from guanxi.core.db.paging import COUNT_CAP
 from guanxi.projects import selectors, selectors_kpi
 from guanxi.projects.models import ProjectKpi
 from guanxi.projects.schemas import Phase, ProjectState
@@ -153,10 +153,11 @@ def portfolio(
         sort=filters.sort,
     )  # fmt: skip
     summary = selectors_kpi.portfolio_summary(actor=actor(request), filters=chosen)
-    qs = selectors_kpi.portfolio_projects(actor=actor(request), filters=chosen)
-    result = paginate(qs, size=page.limit, offset=page.offset, known_count=summary["projects"])
+    rows = selectors_kpi.portfolio_page(
+        actor=actor(request), filters=chosen, offset=page.offset, limit=page.limit
+    )
     items = []
-    for project in result.items:
+    for project in rows:
         kpi = getattr(project, "kpi", None)
         items.append(
             {"id": project.pk, "name": project.name, "code": project.code,
@@ -170,8 +171,8 @@ def portfolio(
             "worst_spi": _worst(summary["worst_spi"]),
             "worst_cpi": _worst(summary["worst_cpi"]),
         },
-        "count": result.count,
-        "count_capped": result.count_capped,
+        "count": min(summary["projects"], COUNT_CAP),
+        "count_capped": summary["projects"] > COUNT_CAP,
         "limit": page.limit,
         "offset": page.offset,
         "items": items,

@@ -56,6 +56,7 @@ __all__ = [
     "loggable_tasks",
     "rate_people",
     "rate_table",
+    "reopenable_time_entries",
     "time_approval_queue",
     "time_entries",
     "time_rates",
@@ -384,6 +385,24 @@ def can_approve_time(actor: Any, *, person: User, project: Project) -> bool:
     if project.manager_id is not None and project.manager_id == actor.pk:
         return True
     return permissions.can_change_record(actor, owner_id=person.pk, team_id=person.team_id)
+
+
+def reopenable_time_entries(*, actor: Any, limit: int = 50) -> list[TimeEntry]:
+    """Approved (priced) entries the actor may take back with ``time_entries_reopen``:
+    on projects the actor reads, of people whose time the actor may approve, the latest
+    days first (at most ``limit``, one query)."""
+    qs = TimeEntry.objects.filter(
+        status=TimeStatus.APPROVED, project__in=_readable_projects(actor).values("pk")
+    )
+    if not actor.is_superuser:  # nobody approves, so nobody reopens, their own time
+        qs = qs.exclude(user_id=actor.pk)
+    entries = list(qs.select_related("user", "project", "task").order_by("-date", "-id")[:limit])
+    allowed: dict[tuple[int, int], bool] = {}
+    for entry in entries:
+        key = (entry.user_id, entry.project_id)
+        if key not in allowed:
+            allowed[key] = can_approve_time(actor, person=entry.user, project=entry.project)
+    return [e for e in entries if allowed[(e.user_id, e.project_id)]]
 
 
 @dataclass

@@ -58,6 +58,8 @@ __all__ = [
     "PortfolioFilters",
     "compute_figures",
     "portfolio_choices",
+    "portfolio_page",
+    "portfolio_points",
     "portfolio_projects",
     "portfolio_summary",
     "project_kpi",
@@ -295,22 +297,62 @@ def _filtered(actor: Any, filters: PortfolioFilters) -> QuerySet[Project]:
     return qs
 
 
-def portfolio_projects(*, actor: Any, filters: PortfolioFilters) -> QuerySet[Project]:
-    """The projects of the dashboard's table with their snapshot (``project.kpi``, or
-    none yet), in the chosen order."""
+_ROW_FIELDS: Final = (
+    "id", "name", "code", "phase", "status", "scheduled_finish", "customer_id", "manager_id",
+    "customer__name", "manager__username", "manager__display_name", "manager__first_name",
+    "manager__last_name",
+    *[f"kpi__{f.name}" for f in ProjectKpi._meta.concrete_fields if f.name != "project"],
+)  # fmt: skip
+
+
+def _ordering(filters: PortfolioFilters) -> tuple[Any, ...]:
     key = filters.sort.lstrip("-")
     orders = (_REVERSED if filters.sort.startswith("-") else SORTS).get(key, SORTS["rag"])
+    return (*orders, "name", "id")
+
+
+def portfolio_projects(*, actor: Any, filters: PortfolioFilters) -> QuerySet[Project]:
+    """The projects of the dashboard's table with their snapshot (``project.kpi``, or
+    none yet), in the chosen order. For one page, :func:`portfolio_page` is cheaper."""
     return (
         _filtered(actor, filters)
         .select_related("kpi", "customer", "manager")
-        .only(
-            "id", "name", "code", "phase", "status", "scheduled_finish", "customer__name",
-            "manager__username", "manager__display_name", "manager__first_name",
-            "manager__last_name",
-            *[f"kpi__{f.name}" for f in ProjectKpi._meta.concrete_fields if f.name != "project"],
-        )
-        .order_by(*orders, "name", "id")
-    )  # fmt: skip
+        .only(*_ROW_FIELDS)
+        .order_by(*_ordering(filters))
+    )
+
+
+def portfolio_page(
+    *, actor: Any, filters: PortfolioFilters, offset: int, limit: int
+) -> list[Project]:
+    """One page of :func:`portfolio_projects` in one query, sorted twice: a subquery sorts
+    the whole portfolio on the sort keys alone and keeps the page's ids, and only those
+    rows are joined to their snapshot, customer and manager (joining every project's and
+    carrying all snapshot columns through the top-N sort took 3/4 of the page's SQL at
+    10,000 projects). The order ends in ``id``, so both sorts agree."""
+    ordering = _ordering(filters)
+    ids = _filtered(actor, filters).order_by(*ordering).values("pk")[offset : offset + limit]
+    return list(
+        Project.objects.filter(pk__in=ids)
+        .select_related("kpi", "customer", "manager")
+        .only(*_ROW_FIELDS)
+        .order_by(*ordering)
+    )
+
+
+def portfolio_points(
+    *, actor: Any, filters: PortfolioFilters, limit: int
+) -> list[tuple[int, str, Decimal | None, Decimal | None, str]]:
+    """(id, name, SPI, CPI, colour) of the first ``limit`` projects with both indexes, in
+    the chosen order: the points of the SPI × CPI scatter (one query). Ties go by id, not
+    name: the chart shows no order, and comparing names in a top-500 sort of the whole
+    portfolio cost half the query."""
+    return list(
+        _filtered(actor, filters)
+        .filter(kpi__spi__isnull=False, kpi__cpi__isnull=False)
+        .order_by(*_ordering(filters)[:-2], "id")
+        .values_list("id", "name", "kpi__spi", "kpi__cpi", "kpi__rag")[:limit]
+    )
 
 
 def portfolio_summary(*, actor: Any, filters: PortfolioFilters) -> dict[str, Any]:

@@ -389,14 +389,7 @@ def time_costs_reprice(request: HttpRequest, pk: int) -> HttpResponse:
 # --- cost rates (admins and managers) ------------------------------------------------------
 
 
-def _rate_write(request: HttpRequest) -> None:
-    post = request.POST
-    if post.get("action") == "delete":
-        costs.cost_rate_delete(
-            actor=request.user, rate_id=_int(post.get("rate_id")), version=_int(post.get("version"))
-        )
-        messages.success(request, _("费率已删除。"))
-        return
+def _rate_data(post: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
         "user_id": _int(post.get("user_id")),
         "role": post.get("role", ""),
@@ -405,21 +398,51 @@ def _rate_write(request: HttpRequest) -> None:
     }
     if post.get("currency"):
         data["currency"] = post["currency"]
-    costs.cost_rate_create(actor=request.user, data=data)
-    messages.success(request, _("费率已保存。"))
+    return data
+
+
+def _rate_write(request: HttpRequest) -> None:
+    post = request.POST
+    action = post.get("action", "create")
+    if action == "delete":
+        costs.cost_rate_delete(
+            actor=request.user, rate_id=_int(post.get("rate_id")), version=_int(post.get("version"))
+        )
+        messages.success(request, _("费率已删除。"))
+    elif action == "update":
+        costs.cost_rate_update(
+            actor=request.user, rate_id=_int(post.get("rate_id")), data=_rate_data(post),
+            version=_int(post.get("version")),
+        )  # fmt: skip
+        messages.success(request, _("费率已更新。"))
+    elif action == "reopen":
+        ids = [i for i in (_int(v) for v in post.getlist("entry_ids")[:1000]) if i]
+        count = timesheets.time_entries_reopen(
+            actor=request.user, entry_ids=ids, reason=post.get("reason", "")
+        )
+        messages.success(request, _("已重新打开 %(n)s 条工时，其成本已撤销。") % {"n": count})
+    elif action == "create":
+        costs.cost_rate_create(actor=request.user, data=_rate_data(post))
+        messages.success(request, _("费率已保存。"))
+    else:
+        raise ValidationFailed({"action": _("无效的选项。")})
 
 
 @require_http_methods(["GET", "POST"])
 @staff_required
 def cost_rates(request: HttpRequest) -> HttpResponse:
-    """The hourly cost rates per person or project role; only their keepers see the page
+    """The hourly cost rates per person or project role (add, edit, delete) and the latest
+    priced time with its reopen; only the rate keepers see the page
     (``permissions.can_manage_cost_rates``), everyone else gets a 403."""
     _may_use(request)
     if not permissions.can_manage_cost_rates(request.user):
         raise DjangoPermissionDenied
     context: dict[str, Any] = {"values": {}, "form_errors": {}}
     status = 200
+    edit_id = _int(request.GET.get("edit"))
     if request.method == "POST":
+        if request.POST.get("action") == "update":
+            edit_id = _int(request.POST.get("rate_id"))
         try:
             _rate_write(request)
             return redirect("projects:cost_rates")
@@ -427,11 +450,22 @@ def cost_rates(request: HttpRequest) -> HttpResponse:
             context.update(
                 error=_error_text(exc), values=request.POST,
                 form_errors=exc.errors if isinstance(exc, ValidationFailed) else {},
+                reopen_failed=request.POST.get("action") == "reopen",
             )  # fmt: skip
             status = exc.status
+    rates = list(selectors_actuals.cost_rate_list()[:500])
+    editing = next((r for r in rates if r.pk == edit_id), None) if edit_id else None
+    if editing is not None and not context["values"]:
+        context["values"] = {
+            "user_id": str(editing.user_id or ""), "role": editing.role,
+            "hourly_rate": f"{editing.hourly_rate:f}", "valid_from": editing.valid_from.isoformat(),
+            "currency": editing.currency,
+        }  # fmt: skip
     context.update(
-        rates=list(selectors_actuals.cost_rate_list()[:500]),
+        rates=rates,
+        editing=editing,
         people=list(selectors_actuals.rate_people()),
+        priced=selectors_actuals.reopenable_time_entries(actor=request.user),
         today=timezone.localdate(),
     )
     return render(request, RATES, context, status=status)

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from guanxi.core.forms import BootstrapFormMixin, DateInput, optional_text, version_field
@@ -102,7 +103,8 @@ class LineForm(BootstrapFormMixin, forms.Form):
     def __init__(self, *args: Any, products: Any = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["product_id"].choices = [("", "—")] + [  # type: ignore[attr-defined]
-            (p.pk, f"{p.name}（¥{p.unit_price:,.2f}）") for p in products
+            (p.pk, p.name + gettext("（%(state)s）") % {"state": f"¥{p.unit_price:,.2f}"})
+            for p in products
         ]
         self.fields["unit_price"].widget.attrs.update(
             placeholder=_("目录价"), title=_("留空则用产品目录价格。")

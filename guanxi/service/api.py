@@ -136,6 +136,44 @@ def ticket_mark_spam(
     )
 
 
+# --- mailboxes (IMAP polling settings; admins) -----------------------------------------------
+
+
+@router.get("/mailboxes", response=list[desk_schemas.MailboxOut])
+def mailbox_list(request: HttpRequest) -> list[Any]:
+    """The company mailboxes polled by IMAP, switched-off ones included (admins)."""
+    return list(selectors.mailbox_list(actor=actor(request)))
+
+
+@router.post("/mailboxes", response={201: desk_schemas.MailboxOut})
+def mailbox_create(request: HttpRequest, payload: desk_schemas.MailboxIn) -> Status[Any]:
+    """Add a mailbox (admins). The password stays in the workers' environment variable
+    ``password_env``; a name already used is a 422 naming ``name``."""
+    from guanxi.service.services import mailboxes
+
+    return Status(201, mailboxes.mailbox_create(actor=actor(request), data=payload.model_dump()))
+
+
+@router.get("/mailboxes/{mailbox_id}", response=desk_schemas.MailboxOut)
+def mailbox_detail(request: HttpRequest, mailbox_id: RecordId) -> Any:
+    return selectors.mailbox_get(actor=actor(request), mailbox_id=mailbox_id)
+
+
+@router.patch("/mailboxes/{mailbox_id}", response=desk_schemas.MailboxOut)
+def mailbox_update(
+    request: HttpRequest, mailbox_id: RecordId, payload: desk_schemas.MailboxUpdateIn
+) -> Any:
+    """Edit a mailbox, or switch it off with ``active: false`` (admins); another host,
+    port, account or folder starts the polling position over. A stale ``version`` is a 409."""
+    from guanxi.service.services import mailboxes
+
+    data = sent_fields(payload)
+    version = data.pop("version")
+    return mailboxes.mailbox_update(
+        actor=actor(request), mailbox_id=mailbox_id, data=data, version=version
+    )
+
+
 # --- satisfaction (C3) and follow-up visits (C4) --------------------------------------------
 
 

@@ -12,6 +12,7 @@ from guanxi.core.limits import limit
 from guanxi.service.models import (
     CompensationKind,
     FollowUpOutcome,
+    Mailbox,
     Ticket,
     TicketCategory,
     TicketChannel,
@@ -202,3 +203,20 @@ class RootCauseForm(BootstrapFormMixin, forms.Form):
     def __init__(self, *args: Any, causes: Any = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["parent"].choices = _blank([(c.node.pk, c.path) for c in causes])  # type: ignore[attr-defined]
+
+
+class MailboxForm(BootstrapFormMixin, forms.Form):
+    """A company mailbox polled by IMAP (``services.mailboxes``; admins)."""
+
+    name = forms.CharField(label=_("名称"), max_length=limit(Mailbox, "name"))
+    host = forms.CharField(label=_("IMAP 服务器"), max_length=limit(Mailbox, "host"))
+    port = forms.IntegerField(label=_("端口"), min_value=1, max_value=65535, initial=993)
+    use_ssl = forms.BooleanField(label=_("使用 SSL"), required=False, initial=True)
+    username = forms.CharField(label=_("用户名"), max_length=limit(Mailbox, "username"))
+    password_env = forms.CharField(
+        label=_("密码所在的环境变量"), max_length=limit(Mailbox, "password_env"),
+        help_text=_("密码不存入数据库：填写保存密码的环境变量名，例如 GUANXI_MAILBOX_PASSWORD。"),
+    )  # fmt: skip
+    folder = forms.CharField(label=_("文件夹"), max_length=limit(Mailbox, "folder"),
+                             initial="INBOX")  # fmt: skip
+    active = forms.BooleanField(label=_("启用"), required=False, initial=True)

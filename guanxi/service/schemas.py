@@ -15,7 +15,7 @@ from pydantic import StrictBool, StrictInt, StrictStr, field_validator
 
 from guanxi.core.api.bases import Id, InputSchema, Money
 from guanxi.core.limits import limit
-from guanxi.service.models import Ticket
+from guanxi.service.models import Mailbox, Ticket
 
 Channel = Literal["phone", "email", "portal", "wechat", "visit"]
 Category = Literal["inquiry", "complaint", "repair", "suggestion"]
@@ -127,6 +127,53 @@ class TicketLinkCustomerIn(InputSchema):
 
 class TicketSpamIn(InputSchema):
     version: Id
+
+
+# --- mailboxes (IMAP polling settings; admins) -----------------------------------------------
+
+ENV_NAME_PATTERN = r"^[A-Z][A-Z0-9_]{0,63}$"
+_ENV_HELP = (
+    "Name of the workers' environment variable holding the password (the password itself "
+    "is never stored or answered)."
+)
+
+
+class MailboxIn(InputSchema):
+    name: StrictStr = Field(..., min_length=1, max_length=limit(Mailbox, "name"))
+    host: StrictStr = Field(..., min_length=1, max_length=limit(Mailbox, "host"))
+    port: Annotated[StrictInt, Field(ge=1, le=65535)] = 993
+    use_ssl: StrictBool = True
+    username: StrictStr = Field(..., min_length=1, max_length=limit(Mailbox, "username"))
+    password_env: StrictStr = Field(..., pattern=ENV_NAME_PATTERN, description=_ENV_HELP)
+    folder: StrictStr = Field("INBOX", min_length=1, max_length=limit(Mailbox, "folder"))
+    active: StrictBool = True
+
+
+class MailboxUpdateIn(InputSchema):
+    version: Id
+    name: StrictStr = Field(None, min_length=1, max_length=limit(Mailbox, "name"))
+    host: StrictStr = Field(None, min_length=1, max_length=limit(Mailbox, "host"))
+    port: Annotated[StrictInt, Field(ge=1, le=65535)] = None
+    use_ssl: StrictBool = None
+    username: StrictStr = Field(None, min_length=1, max_length=limit(Mailbox, "username"))
+    password_env: StrictStr = Field(None, pattern=ENV_NAME_PATTERN, description=_ENV_HELP)
+    folder: StrictStr = Field(None, min_length=1, max_length=limit(Mailbox, "folder"))
+    active: StrictBool = Field(None, description="false: stop polling this mailbox.")
+
+
+class MailboxOut(Schema):
+    id: int
+    name: str
+    host: str
+    port: int
+    use_ssl: bool
+    username: str
+    password_env: str
+    folder: str
+    active: bool
+    last_polled_at: dt.datetime | None
+    last_error: str
+    version: int
 
 
 # --- satisfaction (C3) and follow-up visits (C4) --------------------------------------------

@@ -10,6 +10,7 @@ who may log communications on its customer (``accounts.permissions``).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from collections.abc import Collection, Mapping
@@ -23,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from guanxi.accounts import permissions
 from guanxi.accounts.models import Team, User
-from guanxi.core.errors import NotFound, ValidationFailed
+from guanxi.core.errors import NotFound, PermissionDenied, ValidationFailed
 from guanxi.customers.models import Customer
 from guanxi.orders import selectors as order_selectors
 from guanxi.orders.models import Order, OrderLine, OrderStatus, Product
@@ -34,6 +35,7 @@ from guanxi.service.models import (
     FollowUp,
     FollowUpReason,
     FollowUpStatus,
+    Mailbox,
     MessageKind,
     RootCause,
     SavedView,
@@ -791,3 +793,41 @@ def departments() -> QuerySet[Team]:
 def complaint_products(*, actor: Any, limit: int = 500) -> list[Product]:
     """The products offered on a complaint (the active ones, by code)."""
     return list(order_selectors.products(actor=actor).filter(active=True).order_by("code")[:limit])
+
+
+# --- triage and mailboxes --------------------------------------------------------------------
+
+TRIAGE_CANDIDATES = 8
+
+
+def triage_customers(
+    *, actor: Any, q: str, picked: Any = None, limit: int = TRIAGE_CANDIDATES
+) -> list[Customer]:
+    """The customers matching ``q`` that the actor reads, for the triage type-ahead (the
+    customer list's own search: name, pinyin, initials, phone, e-mail; its scope), the
+    one already ``picked`` first; linking checks again that the actor may log on it."""
+    from guanxi.customers import selectors as customer_selectors
+
+    found: list[Customer] = []
+    if picked not in (None, ""):
+        with contextlib.suppress(NotFound):  # gone, or out of scope: offer only the matches
+            found.append(customer_selectors.customer_get(actor=actor, customer_id=picked))
+    if q.strip():
+        filters = customer_selectors.CustomerFilters(q=q[:MAX_QUERY])
+        page = customer_selectors.customer_list(actor=actor, filters=filters, size=limit)
+        found += [c for c in page.items if not found or c.pk != found[0].pk]
+    return found[:limit]
+
+
+def mailbox_list(*, actor: Any) -> QuerySet[Mailbox]:
+    """Every mailbox, for the administrators who set them up (others: a 403)."""
+    if not permissions.can_manage_settings(actor):
+        raise PermissionDenied(_("只有管理员可以设置收件邮箱。"))
+    return Mailbox.objects.order_by("name", "id")
+
+
+def mailbox_get(*, actor: Any, mailbox_id: Any) -> Mailbox:
+    mailbox = mailbox_list(actor=actor).filter(pk=mailbox_id).first()
+    if mailbox is None:
+        raise NotFound(_("收件邮箱不存在。"))
+    return mailbox

@@ -34,6 +34,8 @@ from guanxi.customers.tests.factories import (
     CustomerFactory,
 )
 from guanxi.customers.tests.test_api_support import Api, build_scene, db_snapshot, error_fields
+from guanxi.service.models import Mailbox
+from guanxi.service.tests.factories import TicketFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -434,6 +436,13 @@ def _role_scene(users: dict[str, User]) -> dict[str, int]:
     CustomerCollaboratorFactory(customer_id=scene["bare"], user=colleague)
     scene["user_id"] = colleague.pk
     scene["newcomer"] = UserFactory().pk
+    # The service desk's triage of an unknown sender's mail, and a polled mailbox.
+    scene["unknown_ticket"] = TicketFactory(
+        customer=None, requester_email="stranger@nowhere.cn", channel="email"
+    ).pk
+    scene["mailbox"] = Mailbox.objects.create(
+        name="矩阵邮箱", host="imap.example.com", username="desk", password_env="GX_MATRIX"
+    ).pk
     return scene
 
 
@@ -492,6 +501,20 @@ ROLE_WRITES: dict[str, tuple[str, str, dict[str, Any], dict[str, int]]] = {
                                    {"version": 1, "summary": "改写客服的记录"},
                                    {"admin": 200, "manager_a": 200, "owner": 200,
                                     "agent": 200, "manager_b": 404, "am_a2": 404}),
+    # Triage sees the unknown queue (no customer yet): who reads every customer works it;
+    # to the others such a ticket does not exist. Project staff and the portal do not serve.
+    "ticket_link_customer": ("post", "/service/tickets/{unknown_ticket}/link-customer",
+                             {"version": 1, "customer_id": "{customer}"},
+                             {"admin": 200, "agent": 200, "manager_a": 404, "owner": 404,
+                              "manager_b": 404, "am_a2": 404}),
+    "ticket_mark_spam": ("post", "/service/tickets/{unknown_ticket}/spam", {"version": 1},
+                         {"admin": 200, "agent": 200, "manager_a": 404, "owner": 404,
+                          "manager_b": 404, "am_a2": 404}),
+    "mailbox_create": ("post", "/service/mailboxes",
+                       {"name": "新邮箱", "host": "imap.example.com", "username": "desk",
+                        "password_env": "GX_NEW_MAILBOX"}, {"admin": 201}),
+    "mailbox_update": ("patch", "/service/mailboxes/{mailbox}",
+                       {"version": 1, "active": False}, {"admin": 200}),
 }  # fmt: skip
 
 

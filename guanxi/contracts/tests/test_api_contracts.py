@@ -189,6 +189,25 @@ def test_collection_and_aging(scene):
     assert Api(scene["outsider"]).get("/contracts/receivables/aging").json()["rows"] == []
 
 
+def test_aging_pages_the_groups_and_names_a_bad_limit(scene):
+    from guanxi.customers.tests.factories import CustomerFactory
+
+    approved(scene, "3000.00", count=3)
+    other = CustomerFactory(name="应收客户乙", owner=scene["seller"], team=scene["sales"])
+    approved({**scene, "customer": other}, "1000.00", count=2)
+    api = Api(scene["seller"])
+    aging = api.get("/contracts/receivables/aging", limit=1).json()
+    assert (aging["count"], aging["limit"], aging["offset"]) == (2, 1, 0)
+    assert [r["total"] for r in aging["rows"]] == ["3000.00"]
+    assert aging["totals"]["total"] == "4000.00"
+    second = api.get("/contracts/receivables/aging", limit=1, offset=1).json()
+    assert [r["label"] for r in second["rows"]] == ["应收客户乙"]
+    for bad in ({"limit": 0}, {"limit": 1001}, {"offset": -1}):
+        response = api.get("/contracts/receivables/aging", **bad)
+        assert response.status_code == 422, bad
+        assert any(f.endswith(next(iter(bad))) for f in error_fields(response)), bad
+
+
 def test_invoice_title_validates_uscc(scene):
     response = Api(scene["seller"]).post(
         f"/contracts/customers/{scene['customer'].pk}/invoice-titles",

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from guanxi.contracts.models import Instalment, InstalmentStatus
-from guanxi.contracts.selectors import BUCKETS, aging_totals, receivables_aging
+from guanxi.contracts.selectors import BUCKETS, aging_page, aging_totals, receivables_aging
 from guanxi.contracts.services.collections import allocate
 from guanxi.contracts.services.plans import split_amount
 from guanxi.contracts.tests.contract_helpers import approved, scene_fixture  # noqa: F401 - fixture
@@ -104,5 +104,9 @@ def test_aging_buckets_partition_the_open_amount(scene, offsets, received):
             Decimal("0"),
         )
         assert totals[key] == expected, key
+    # the page's totals (window sums over every group) are the full aging's, to the cent
+    page = aging_page(actor=scene["seller"], group_by="customer", today=today, limit=1)
+    assert page.totals == totals and page.count == len(rows)
+    assert [r.buckets for r in page.rows] == [r.buckets for r in rows]
     contract.instalments.all().delete()
     contract.delete()

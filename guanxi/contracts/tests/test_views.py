@@ -129,3 +129,62 @@ def test_the_aging_reads_a_fixed_number_of_queries(scene, group_by, django_asser
     else:
         assert [r.label for r in rows] == [str(seller) if group_by == "owner" else "华东销售部"]
     assert sum(r.total for r in rows) == 5000
+
+
+@pytest.mark.parametrize("group_by", ["customer", "owner", "team"])
+def test_the_aging_page_is_two_queries_largest_first(scene, group_by, django_assert_num_queries):
+    """The grouped scan (with the totals and count of all groups) and the page's names: two
+    queries however many groups; the page holds the largest open amounts, the totals all."""
+    from guanxi.contracts.selectors import aging_page
+    from guanxi.customers.tests.factories import CustomerFactory
+
+    seller = scene["seller"]
+    approved(scene, "3000.00", count=3, first_due=dt.date(2020, 1, 1))
+    aging_page(actor=seller, group_by=group_by)  # warm the actor's scope
+    with django_assert_num_queries(2):
+        page = aging_page(actor=seller, group_by=group_by)
+    assert page.count == len(page.rows) == 1
+    for n, amount in enumerate(["1000.00", "5000.00"]):
+        customer = CustomerFactory(name=f"应收客户{n}", owner=seller, team=scene["sales"])
+        approved({**scene, "customer": customer}, amount, count=2)
+    with django_assert_num_queries(2):
+        page = aging_page(actor=seller, group_by=group_by, limit=2)
+    assert page.total == 9000 and sum(page.totals.values()) == 9000
+    if group_by == "customer":
+        assert page.count == 3
+        assert [(r.label, r.total) for r in page.rows] == [
+            ("应收客户1", 5000),
+            ("上海关系科技有限公司", 3000),
+        ]
+        rest = aging_page(actor=seller, group_by=group_by, limit=2, offset=2)
+        assert [(r.label, r.total) for r in rest.rows] == [("应收客户0", 1000)]
+        assert rest.totals == page.totals and rest.count == 3
+    else:
+        assert page.count == 1 and [r.total for r in page.rows] == [9000]
+    past = aging_page(actor=seller, group_by=group_by, offset=10)
+    assert past.rows == [] and past.totals == page.totals and past.count == page.count
+    assert aging_page(actor=scene["outsider"], group_by=group_by).count == 0
+
+
+def test_receivables_page_names_how_many_groups_it_shows(client, scene, monkeypatch):
+    from guanxi.contracts import views
+    from guanxi.customers.tests.factories import CustomerFactory
+
+    approved(scene, "3000.00", count=3, first_due=dt.date(2020, 1, 1))
+    customer = CustomerFactory(name="应收客户甲", owner=scene["seller"], team=scene["sales"])
+    approved({**scene, "customer": customer}, "1000.00", count=2)
+    client.force_login(scene["seller"])
+
+    def aging_table() -> str:
+        page = client.get(reverse("contracts:receivables")).content.decode()
+        return page.split('id="aging-table"')[1].split('id="overdue-table"')[0]
+
+    table = aging_table()
+    assert 'id="aging-shown"' not in table and "应收客户甲" in table
+    monkeypatch.setattr(views, "AGING_ROWS", 1)
+    table = aging_table()
+    assert 'id="aging-shown"' in table and "应收客户甲" not in table  # the smaller one
+    assert table.count("¥4,000.00") == 2  # the footer (90+ and total) sums both
+    client.cookies["django_language"] = "en"
+    page = client.get(reverse("contracts:receivables")).content.decode()
+    assert "Showing the 1 largest open amounts of 2" in page

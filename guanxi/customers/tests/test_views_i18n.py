@@ -117,3 +117,21 @@ def test_language_switch_sets_english(client, am_a):
     )
     assert response.status_code == 302
     assert "New customer" in client.get(reverse("customers:list")).content.decode()
+
+
+TEMPLATE_LITERAL = re.compile(
+    r"""\{%\s*(?:translate|trans)\s+"([^"]*)"(?:\s+context\s+"([^"]*)")?"""
+)
+
+
+def test_every_template_literal_has_an_english_entry():
+    """A ``{% translate "…" %}`` literal is looked up with its percent signs doubled (the
+    template engine escapes them): the .po needs that form, or the English page shows the
+    Chinese text."""
+    known = {(str(e.get("msgctxt", "")), str(e["msgid"])) for e in _po_entries()}
+    missing = set()
+    for path in Path(settings.BASE_DIR, "guanxi").rglob("templates/**/*.html"):
+        for literal, context in TEMPLATE_LITERAL.findall(path.read_text(encoding="utf-8")):
+            if HAN.search(literal) and (context, literal.replace("%", "%%")) not in known:
+                missing.add(f"{path.name}: {literal}")
+    assert not missing, sorted(missing)

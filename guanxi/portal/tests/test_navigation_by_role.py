@@ -63,7 +63,9 @@ def test_each_role_sees_exactly_the_entries_it_may_open(client, role):
     assert ("import" in shown) == (role in IMPORTERS)
     if role == Role.PORTAL:
         # the portal's own menu, no staff entry
-        assert list(shown) == ["portal", "portal-projects", "portal-tickets", "portal-surveys"]
+        assert list(shown) == [
+                "portal", "portal-projects", "portal-tickets", "portal-documents", "portal-surveys"
+            ]  # fmt: skip
         assert page.redirect_chain[-1][0] == reverse("portal:home")
     else:
         assert "portal" not in shown and "customers" in shown

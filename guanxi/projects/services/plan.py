@@ -75,6 +75,9 @@ _SCHEDULE_FIELDS = (
     "tree_key",
 )
 _AUDITED_SCHEDULE_FIELDS = ("start_date", "finish_date")
+#: the task fields the KPI snapshot reads (EV from progress and status, EAC from the
+#: estimate, the method); a change to one asks for the project's refresh
+_KPI_FIELDS = ("progress", "status", "estimate_hours", "ev_method", "milestone")
 
 
 # --- locks and checks ----------------------------------------------------------------------
@@ -337,6 +340,14 @@ def project_recompute(*, actor: Any, project: Project) -> cpm.Schedule:
     return result
 
 
+def _kpi_moved(project: Project) -> None:
+    """A change of progress moves EV (and a milestone's finish): the snapshot is marked
+    stale and refreshed after commit, as for an approval (``services.kpi``)."""
+    from guanxi.projects.services.kpi import kpi_request_refresh
+
+    kpi_request_refresh(project_id=project.pk)
+
+
 # --- tasks ---------------------------------------------------------------------------------
 
 
@@ -375,6 +386,8 @@ def task_update(
     task.save()
     audit.audit_update(actor=actor, obj=task, before=before, customer_id=project.customer_id)
     project_recompute(actor=actor, project=project)
+    if audit.diff({k: before[k] for k in _KPI_FIELDS}, audit.snapshot(task, _KPI_FIELDS)):
+        _kpi_moved(project)
     task.refresh_from_db()
     return task
 
@@ -411,6 +424,7 @@ def task_delete(*, actor: Any, project_id: Any, task_id: Any, version: int | Non
     audit.audit_delete(actor=actor, obj=task, customer_id=project.customer_id)
     task.delete()
     project_recompute(actor=actor, project=project)
+    _kpi_moved(project)  # its baseline row lost its progress: EV moved
 
 
 def _next_board_position(project: Project, status: str) -> int:
@@ -465,6 +479,8 @@ def task_move_card(
     audit.audit_update(actor=actor, obj=task, before=before, customer_id=project.customer_id)
     if before["progress"] != task.progress:
         project_recompute(actor=actor, project=project)
+    if before["progress"] != task.progress or before["status"] != task.status:
+        _kpi_moved(project)
     return task
 
 

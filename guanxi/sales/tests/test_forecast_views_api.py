@@ -237,3 +237,17 @@ def test_window_excludes_other_months(scene, admin_user):
     start = timezone.localdate().replace(day=1) + dt.timedelta(days=62)
     result = forecast(actor=admin_user, params=ForecastParams(start=start.replace(day=1)))
     assert result.total.open_amount == 0
+
+
+def test_card_says_where_the_probability_comes_from_in_the_readers_language(client, scene, am_a):
+    _stages, mine, _theirs = scene
+    client.force_login(am_a)
+    chinese = client.get(_card(mine)).content.decode()
+    assert f"{mine.stage.win_probability}%（阶段）" in chinese
+    english = client.get(_card(mine), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f"{mine.stage.win_probability}% (stage)" in english.replace("(Stage)", "(stage)")
+    assert "（" not in english.split('id="opp-forecast-probability"')[1].split("</dd>")[0]
+    mine.probability = 65
+    mine.save(update_fields=["probability"])
+    english = client.get(_card(mine), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "65% (" in english and "（" not in english.split('id="opp-forecast-probability"')[1][:80]

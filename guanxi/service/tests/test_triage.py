@@ -256,3 +256,63 @@ def test_api_triage_refused_to_those_who_do_not_serve(client, portal_user):
                                content_type="application/json")  # fmt: skip
         assert response.status_code in (401, 403)
     assert Ticket.objects.get(pk=ticket.pk).customer_id is None
+
+
+def test_the_customer_search_offers_only_customers_in_scope(
+    client, am_a, am_b, team_a, django_assert_num_queries
+):
+    from guanxi.accounts.models import Role, RoleScope, ScopeLevel
+    from guanxi.accounts.tests.factories import UserFactory
+
+    RoleScope.objects.update_or_create(
+        role=Role.SERVICE_AGENT,
+        defaults={"read_level": ScopeLevel.DEPARTMENT, "write_level": ScopeLevel.DEPARTMENT},
+    )
+    desk = UserFactory(role=Role.SERVICE_AGENT, team=team_a)
+    mine = CustomerFactory(owner=am_a, name="瀚海科技有限公司")
+    CustomerFactory(owner=am_b, name="瀚海物流有限公司")
+    ticket = _unknown()
+    ticket.assignee = desk
+    ticket.save()
+    client.force_login(desk)
+    url = reverse("service:triage_customers", args=[ticket.pk])
+
+    # a fixed number: no query per customer offered
+    with django_assert_num_queries(8):
+        found = client.get(url, {"customer_q": "瀚海"}, HTTP_HX_REQUEST="true")
+
+    html = found.content.decode()
+    assert found.status_code == 200 and 'id="triage-customers"' in html
+    assert f'value="{mine.pk}"' in html and "瀚海物流" not in html
+    assert "<html" not in html
+    none = client.get(url, {"customer_q": "不存在的客户"}).content.decode()
+    assert 'id="triage-none"' in none
+
+
+def test_the_picked_customer_stays_when_searching_again_or_on_an_error(client, agent, am_a):
+    picked = CustomerFactory(owner=am_a, name="瀚海科技有限公司")
+    CustomerFactory(owner=am_a, name="长江贸易有限公司")
+    ticket = _unknown()
+    client.force_login(agent)
+
+    again = client.get(reverse("service:triage_customers", args=[ticket.pk]),
+                       {"customer_q": "长江", "customer": picked.pk}).content.decode()  # fmt: skip
+    assert f'value="{picked.pk}" id="triage-customer-{picked.pk}" checked' in again
+    assert "长江贸易" in again
+
+    # Enter in the search box sends the form without a pick: the matches come back.
+    typed = client.post(reverse("service:triage", args=[ticket.pk]),
+                        {"version": ticket.version, "customer_q": "长江"})  # fmt: skip
+    assert typed.status_code == 422
+    assert "长江贸易" in typed.content.decode() and 'name="customer"' in typed.content.decode()
+    assert Ticket.objects.get(pk=ticket.pk).customer_id is None
+
+
+def test_the_customer_search_of_a_ticket_out_of_reach_is_404(client, am_a):
+    ticket = _unknown()
+    client.force_login(am_a)
+
+    response = client.get(reverse("service:triage_customers", args=[ticket.pk]),
+                          {"customer_q": "瀚海"})  # fmt: skip
+
+    assert response.status_code == 404

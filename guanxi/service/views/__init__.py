@@ -91,6 +91,7 @@ def _list_context(request: HttpRequest, params: Any) -> dict[str, Any]:
     context = {
         "page": page, "rows": rows, "filters": filters, "errors": errors,
         "may_send_surveys": permissions.can_send_surveys(request.user),
+        "may_manage_settings": permissions.can_manage_settings(request.user),
         "queues": [
             ("mine", _("我的工单")), ("team", _("本部门")), ("unassigned", _("未分配")),
             ("breaching", _("即将超时")), ("unknown", _("待分拣（未知发件人）")),
@@ -538,6 +539,12 @@ def saved_view_action(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(reverse("service:list"))
 
 
+def _picked_id(raw: Any) -> int | None:
+    """The customer id a triage form or search sent, if it is one."""
+    text = str(raw)
+    return int(text) if text.isdigit() and len(text) < 19 and int(text) > 0 else None
+
+
 def _desk_context(
     request: HttpRequest, ticket: Any, can_work: bool, forms: dict[str, Any]
 ) -> dict[str, Any]:
@@ -549,9 +556,18 @@ def _desk_context(
         "merge_form": forms.get("merge_form") or MergeForm(),
     }
     if can_work and ticket.customer_id is None and ticket.spam_at is None:
-        context["triage_form"] = forms.get("triage_form") or TriageForm(
+        form = forms.get("triage_form") or TriageForm(
             initial={"version": ticket.version, "create_contact": bool(ticket.requester_email)}
         )
+        picked_id = _picked_id(form.data.get("customer", "")) if form.is_bound else None
+        typed = str(form.data.get("customer_q", ""))[: selectors.MAX_QUERY] if form.is_bound else ""
+        context.update({
+            "triage_form": form, "triage_picked": picked_id,
+            "triage_q": typed,
+            # Enter in the search box sends the form: the page comes back with the matches.
+            "triage_candidates": selectors.triage_customers(
+                actor=request.user, q=typed, picked=picked_id) if typed or picked_id else [],
+        })  # fmt: skip
     if ticket.category == TicketCategory.COMPLAINT:
         complaint = selectors.complaint_of(ticket=ticket)
         causes = selectors.root_cause_tree(actor=request.user, active_only=True)
@@ -820,6 +836,22 @@ def ticket_triage(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = selectors.ticket_get(actor=request.user, ticket_id=pk)
     context = _detail_context(request, ticket, triage_form=form)
     return render(request, DETAIL, context, status=422)
+
+
+@require_GET
+@staff_required
+def triage_customers(request: HttpRequest, pk: int) -> HttpResponse:
+    """The triage form's customer choices for what was typed (the type-ahead fragment),
+    keeping the one already picked."""
+    _may_serve(request)
+    ticket = selectors.ticket_get(actor=request.user, ticket_id=pk)
+    q = request.GET.get("customer_q", "")[: selectors.MAX_QUERY]
+    picked = _picked_id(request.GET.get("customer", ""))
+    context = {
+        "ticket": ticket, "triage_form": TriageForm(), "triage_q": q, "triage_picked": picked,
+        "triage_candidates": selectors.triage_customers(actor=request.user, q=q, picked=picked),
+    }  # fmt: skip
+    return render(request, f"{DETAIL}#triage-customers", context)
 
 
 @require_POST
