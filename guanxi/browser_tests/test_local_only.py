@@ -83,7 +83,7 @@ def test_the_check_can_fail(live_server: Any, page: Any):
     assert foreign == ["https://cdn.example.com/x.js"]
 
 
-PORTAL_MENU = ["首页", "项目", "服务请求", "满意度调查"]
+PORTAL_MENU = ["首页", "项目", "服务请求", "文档", "满意度调查"]
 
 
 def test_a_portal_user_lands_on_the_portal_at_phone_size(live_server: Any, chromium: Any):

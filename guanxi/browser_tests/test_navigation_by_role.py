@@ -121,8 +121,8 @@ def test_a_project_member_has_projects_and_timesheet_and_finds_the_lessons(
 
 
 PORTAL_MENU = {
-    "zh-hans": ["首页", "项目", "服务请求", "满意度调查"],
-    "en": ["Home", "Projects", "Service requests", "Satisfaction survey"],
+    "zh-hans": ["首页", "项目", "服务请求", "文档", "满意度调查"],
+    "en": ["Home", "Projects", "Service requests", "Documents", "Satisfaction survey"],
 }
 
 

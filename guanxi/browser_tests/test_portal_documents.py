@@ -14,7 +14,7 @@ from guanxi.accounts.models import Role
 from guanxi.accounts.tests.factories import PASSWORD, UserFactory
 from guanxi.attachments import services as attachment_services
 from guanxi.attachments.tests.conftest import PDF_BYTES
-from guanxi.browser_tests.conftest import chromium  # noqa: F401 - the session's browser
+from guanxi.browser_tests.conftest import SCREENSHOTS
 from guanxi.customers.tests.factories import ContactFactory, CustomerFactory
 from guanxi.portal.models import PortalAccount, PortalRole
 from guanxi.service.tests.factories import TicketFactory
@@ -33,7 +33,7 @@ def _login(page: Any, base: str, username: str, path: str) -> None:
 @pytest.mark.parametrize("lang", ["zh-hans", "en"])
 def test_a_shared_file_reaches_the_portal_documents_on_a_phone(
     live_server: Any,
-    chromium: Any,  # noqa: F811 - the fixture imported above
+    chromium: Any,
     settings: Any,
     tmp_path: Any,
     lang: str,
@@ -85,6 +85,9 @@ def test_a_shared_file_reaches_the_portal_documents_on_a_phone(
         heading = mobile.locator("h1").inner_text()
         assert heading == ("Documents" if lang == "en" else "文档")
         assert mobile.evaluate("document.documentElement.scrollWidth") <= 390
+        (SCREENSHOTS / "portal").mkdir(parents=True, exist_ok=True)
+        mobile.screenshot(path=str(SCREENSHOTS / "portal" / f"documents-390-{lang}.png"))
+        staff.screenshot(path=str(SCREENSHOTS / "portal" / f"staff-shared-1400-{lang}.png"))
         href = mobile.locator(".gx-document-link").first.get_attribute("href")
         response = mobile.request.get(f"{live_server.url}{href}")
         assert response.status == 200
