@@ -340,3 +340,19 @@ def test_my_day_lists_my_open_tickets(client, am_a, scene):
     client.force_login(am_a)
     html = client.get("/").content.decode()
     assert mine.subject in html
+
+
+@pytest.mark.parametrize(
+    "url, data",
+    [("service:transition", {"status": "nonsense", "version": "1"}),
+     ("service:spam", {"version": "x"})],
+)  # fmt: skip
+def test_a_tampered_button_form_is_refused_and_changes_nothing(client, agent, am_a, url, data):
+    ticket = TicketFactory(customer=CustomerFactory(owner=am_a))
+    before = (ticket.status, ticket.version)
+    client.force_login(agent)
+    response = client.post(reverse(url, args=[ticket.pk]), data, follow=True)
+    assert response.status_code == 200
+    assert "请求无效，请刷新页面后重试。" in response.content.decode()
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.version) == before

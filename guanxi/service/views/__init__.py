@@ -208,15 +208,19 @@ def ticket_reply(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, DETAIL, _detail_context(request, ticket, reply_form=form), status=422)
 
 
+def _invalid_post(request: HttpRequest, pk: int, field: str) -> HttpResponse:
+    """A button's form the page cannot have sent as it is (tampered with, or from a stale
+    page): the ticket page again with the message on ``field``."""
+    return _done(request, pk, ValidationFailed({field: _("请求无效，请刷新页面后重试。")}), "")
+
+
 @require_POST
 @staff_required
 def ticket_transition(request: HttpRequest, pk: int) -> HttpResponse:
     _may_serve(request)
     form = TransitionForm(request.POST)
     if not form.is_valid():
-        return _done(
-            request, pk, ValidationFailed({"status": _("请求无效，请刷新页面后重试。")}), ""
-        )
+        return _invalid_post(request, pk, "status")
     try:
         ticket = services.ticket_transition(
             actor=request.user, ticket_id=pk, status=form.cleaned_data["status"],
@@ -862,9 +866,7 @@ def ticket_spam(request: HttpRequest, pk: int) -> HttpResponse:
     _may_serve(request)
     form = SpamForm(request.POST)
     if not form.is_valid():
-        return _done(
-            request, pk, ValidationFailed({"version": _("请求无效，请刷新页面后重试。")}), ""
-        )
+        return _invalid_post(request, pk, "version")
     try:
         triage.ticket_mark_spam(actor=request.user, ticket_id=pk,
                                 version=form.cleaned_data["version"])  # fmt: skip
