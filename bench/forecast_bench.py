@@ -15,6 +15,11 @@ Figures:
 - ``forecast_query_ms``: the aggregation alone (``selectors_forecast.forecast``) for the
   administrator, p95 of 30.
 - ``forecast_manager_ms``: the page for one department's manager, p95 of 30.
+- ``forecast_live_ms`` / ``forecast_live_query_ms``: the page and the aggregation reading
+  the opportunities themselves (``SALES_FORECAST_ROLLUP`` off: the code before the roll-up),
+  p95 of 30; the page and ``forecast_query_ms`` read the monthly roll-up
+  (``sales.models_forecast``).
+- ``forecast_rollup_rebuild_s``: the roll-up rebuilt from every opportunity (set-based).
 """
 
 from __future__ import annotations
@@ -111,6 +116,7 @@ def _fill(total: int) -> None:
             table.insert(rows(start, stop), count=stop - start)
         print(f"  opportunities {stop:,}", flush=True)
     print(f"  filled in {time.perf_counter() - started:.1f} s", flush=True)
+    # COPY bypasses Opportunity.save(): the roll-up is rebuilt (timed in main()).
 
 
 def _p95(fn: Callable[[int], Any], n: int) -> float:
@@ -144,12 +150,13 @@ def main() -> None:
     call_command("migrate", interactive=False, verbosity=0)
     from django.db import connection
     from django.test import Client
-    from django.test.utils import setup_test_environment
+    from django.test.utils import override_settings, setup_test_environment
     from django.utils import timezone
 
     from bench.common import db_label
     from guanxi.accounts.models import User
     from guanxi.sales.models import Opportunity
+    from guanxi.sales.models_forecast import rebuild
     from guanxi.sales.selectors_forecast import forecast, validate_params
 
     print(f"database: {db_label()}; opportunities {total:,}")
@@ -160,7 +167,14 @@ def main() -> None:
         # index-only scans would visit the heap after all. ``--no-vacuum`` measures that.
         with connection.cursor() as cur:
             cur.execute("ANALYZE" if opts.no_vacuum else "VACUUM ANALYZE")
-    print(f"  in the table: {Opportunity.objects.count():,}")
+    print(f"  in the table: {Opportunity.objects.count():,}", flush=True)
+    t0 = time.perf_counter()
+    rollup_rows = rebuild()
+    rebuild_s = time.perf_counter() - t0
+    print(f"  roll-up rebuilt: {rollup_rows:,} rows in {rebuild_s:.2f} s", flush=True)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("VACUUM ANALYZE sales_forecastrollup")
     setup_test_environment()
     admin = User.objects.get(username="fc_admin")
     client = Client()
@@ -172,14 +186,25 @@ def main() -> None:
     def page(i: int) -> None:
         assert client.get("/sales/forecast/", {"group": groups[i % 3]}).status_code == 200
 
-    print("forecast page (administrator):")
-    page_p95 = _p95(page, 30)
     today = timezone.localdate()
+    with override_settings(SALES_FORECAST_ROLLUP=False):
+        page(0)  # warm up
+        print("forecast page (administrator), live (no roll-up):", flush=True)
+        live_p95 = _p95(page, 30)
+
+    def live_query(i: int) -> None:
+        forecast(actor=admin, params=validate_params({"group": groups[i % 3]}, today=today),
+                 live=True)  # fmt: skip
+
+    print("aggregation alone (administrator), live:", flush=True)
+    live_query_p95 = _p95(live_query, 30)
+    print("forecast page (administrator):", flush=True)
+    page_p95 = _p95(page, 30)
 
     def query(i: int) -> None:
         forecast(actor=admin, params=validate_params({"group": groups[i % 3]}, today=today))
 
-    print("aggregation alone (administrator):")
+    print("aggregation alone (administrator):", flush=True)
     query_p95 = _p95(query, 30)
     manager = Client()
     manager.force_login(User.objects.get(username="fc_manager"))
@@ -192,6 +217,9 @@ def main() -> None:
     print(f"forecast_ms: {page_p95:.1f} ms")
     print(f"forecast_query_ms: {query_p95:.1f} ms")
     print(f"forecast_manager_ms: {manager_p95:.1f} ms")
+    print(f"forecast_live_ms: {live_p95:.1f} ms")
+    print(f"forecast_live_query_ms: {live_query_p95:.1f} ms")
+    print(f"forecast_rollup_rebuild_s: {rebuild_s:.2f} s")
 
 
 if __name__ == "__main__":

@@ -8,20 +8,29 @@ instalments, and the instalments (small 20,000 / large 1,000,000) due from 400 d
 overdue), so about 70 % are in the aging.
 
 Figures:
-- ``receivables_aging_ms``: ``selectors.aging_page`` as the page calls it (the grouped scan
-  of every open instalment in the five buckets, the totals and number of all groups, the
-  500 largest groups with their names) for the administrator who sees every instalment,
-  p95 of 30 runs mixing the three groupings (customer, owner, department); the median is
-  printed as ``receivables_aging_median_ms``.
-- ``receivables_aging_manager_ms``: the same for one department's manager, p95 of 30.
+- ``receivables_aging_rebuild_s``: the nightly rebuild of the maintained summary
+  (``services.aging.aging_rebuild``: one ``INSERT … SELECT`` over every open instalment),
+  once, for today.
+- ``receivables_aging_ms``: ``selectors.aging_page`` as the page and the API call it, now
+  that the summary is for today (the summary's day, the grouped read of ``CustomerAging``
+  with the totals and number of all groups, the 500 largest groups with their names) for
+  the administrator who sees every instalment, p95 of 30 runs mixing the three groupings
+  (customer, owner, department); the median is printed as ``receivables_aging_median_ms``.
+- ``receivables_aging_live_ms``: the same with ``live=True`` — the grouped scan of every
+  open instalment, the figure this bench printed as ``receivables_aging_ms`` before the
+  summary; p95 of 30 (median ``receivables_aging_live_median_ms``).
+- ``receivables_aging_manager_ms``: the page read for one department's manager, p95 of 30.
 - ``receivables_aging_full_ms``: ``selectors.receivables_aging`` (every group with its name,
   as the money property tests read it), administrator, p95 of 15, for comparison.
+- ``receivables_aging_refresh_ms``: ``aging_refresh`` of one customer (what every
+  collection, plan change or approval adds to its transaction), median of 20.
 - ``receivables_page_ms``: the receivables page (full Django stack: aging, chart data,
   the first page of the overdue list) for the administrator, p95 of 15.
 
 Nothing is cached between runs. On PostgreSQL the fill is followed by ``VACUUM ANALYZE``
 (autovacuum does the same in production) so the visibility map lets the scan be
-index-only.
+index-only; the rebuild is followed by ``ANALYZE`` of the summary table (autovacuum's
+threshold is passed by every rebuild).
 """
 
 from __future__ import annotations
@@ -166,6 +175,7 @@ def main() -> None:
     from guanxi.accounts.models import User
     from guanxi.contracts.models import Instalment
     from guanxi.contracts.selectors import aging_page, aging_page_query, receivables_aging
+    from guanxi.contracts.services.aging import aging_rebuild, aging_refresh
 
     print(f"database: {db_label()}; instalments {total:,}")
     _fill(total)
@@ -179,21 +189,46 @@ def main() -> None:
     admin = User.objects.get(username="rv_admin")
     manager = User.objects.get(username="rv_manager")
     groups = ["customer", "owner", "team"]
-    if opts.explain:
-        from django.utils import timezone
+    from django.db import transaction
+    from django.utils import timezone
 
+    print("nightly rebuild of the summary:")
+    started = time.perf_counter()
+    rebuilt = aging_rebuild(force=True)
+    rebuild_s = time.perf_counter() - started
+    assert rebuilt is not None
+    print(f"  {rebuilt.rows:,} rows for {rebuilt.as_of} in {rebuild_s:.2f} s")
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE contracts_customeraging")
+    if opts.explain:
         for group in groups:
-            qs = aging_page_query(admin, group, timezone.localdate(), limit=500)
-            if connection.vendor == "postgresql":
-                plan = qs.explain(analyze=True, buffers=True)
-            else:
-                plan = qs.explain()
-            print(f"-- {group}\n{plan}")
+            for summary in (True, False):
+                qs = aging_page_query(
+                    admin, group, timezone.localdate(), limit=500, summary=summary
+                )
+                if connection.vendor == "postgresql":
+                    plan = qs.explain(analyze=True, buffers=True)
+                else:
+                    plan = qs.explain()
+                print(f"-- {group} ({'summary' if summary else 'live'})\n{plan}")
     for group in groups:  # warm up
         aging_page(actor=admin, group_by=group)
+        aging_page(actor=admin, group_by=group, live=True)
+    # the summary read equals the live one (the bench's own check of what it times)
+    for group in groups:
+        fast, slow = (
+            aging_page(actor=admin, group_by=group),
+            aging_page(actor=admin, group_by=group, live=True),
+        )
+        assert fast.totals == slow.totals and fast.count == slow.count, group
+        assert [(r.key, r.buckets) for r in fast.rows] == [(r.key, r.buckets) for r in slow.rows]
 
-    print("aging page (administrator):")
+    print("aging page (administrator), from the summary:")
     median, aging_p95 = _times(lambda i: aging_page(actor=admin, group_by=groups[i % 3]), 30)
+    print("aging page (administrator), live:")
+    live_median, live_p95 = _times(
+        lambda i: aging_page(actor=admin, group_by=groups[i % 3], live=True), 30
+    )
     for group in groups:
         print(f"aging page by {group} (administrator):")
         _times(lambda _i, g=group: aging_page(actor=admin, group_by=g), 9)
@@ -201,6 +236,14 @@ def main() -> None:
     manager_p95 = _p95(lambda i: aging_page(actor=manager, group_by=groups[i % 3]), 30)
     print("full aging, every group (administrator):")
     full_p95 = _p95(lambda i: receivables_aging(actor=admin, group_by=groups[i % 3]), 15)
+    customers = list(Instalment.objects.values_list("customer_id", flat=True)[:20])
+
+    def refresh(i: int) -> None:
+        with transaction.atomic():
+            aging_refresh([customers[i % len(customers)]])
+
+    print("refresh of one customer's summary rows:")
+    refresh_median, _refresh_p95 = _times(refresh, 20)
     setup_test_environment()
     client = Client()
     client.force_login(admin)
@@ -214,6 +257,10 @@ def main() -> None:
     page_p95 = _p95(page, 15)
     print(f"receivables_aging_ms: {aging_p95:.1f} ms")
     print(f"receivables_aging_median_ms: {median:.1f} ms")
+    print(f"receivables_aging_live_ms: {live_p95:.1f} ms")
+    print(f"receivables_aging_live_median_ms: {live_median:.1f} ms")
+    print(f"receivables_aging_rebuild_s: {rebuild_s:.2f} s")
+    print(f"receivables_aging_refresh_ms: {refresh_median:.1f} ms")
     print(f"receivables_aging_manager_ms: {manager_p95:.1f} ms")
     print(f"receivables_aging_full_ms: {full_p95:.1f} ms")
     print(f"receivables_page_ms: {page_p95:.1f} ms")

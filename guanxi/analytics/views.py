@@ -25,6 +25,7 @@ from guanxi.accounts import permissions
 from guanxi.accounts.decorators import staff_required
 from guanxi.accounts.services import security_log
 from guanxi.analytics import selectors, services
+from guanxi.analytics.cost_sources import BASE_KEY, cost_sources, label_of
 from guanxi.analytics.models import AnalyticsSettings, CustomerValue, SegmentMap, strategy_for
 from guanxi.core.errors import Conflict, ValidationFailed
 from guanxi.core.htmx import htmx
@@ -183,27 +184,39 @@ def _name(value: CustomerValue) -> tuple[int, str, str]:
     return value.customer_id, value.customer.name, str(owner) if owner else ""
 
 
-def _value_row(v: CustomerValue) -> list[Any]:
+def _cost_keys() -> list[str]:
+    """The cost-to-serve parts a value export has a column for: orders and communications,
+    then every registered cost source (a source that contributed nothing shows 0.00)."""
+    return [BASE_KEY, *(source.key for source in cost_sources())]
+
+
+def _value_row(v: CustomerValue, cost_keys: Sequence[str]) -> list[Any]:
+    parts = {key: amount for key, _label, amount in v.cost_items}
     return [
         *_name(v), v.get_value_class_display(), v.cell_label, v.get_rfm_segment_display(),
         v.orders, v.purchases, v.revenue, v.average_amount, v.average_cycle_days,
         v.first_purchase, v.last_purchase, v.customer_value, v.value_check, v.clv, v.p_alive,
-        v.expected_purchases, v.expected_spend, v.propensity, v.cost_to_serve, v.profit,
-        v.key_account, v.dormant,
+        v.expected_purchases, v.expected_spend, v.propensity, v.cost_to_serve,
+        *(parts.get(key, _ZERO) for key in cost_keys), v.profit, v.key_account, v.dormant,
     ]  # fmt: skip
 
 
-def _value_headers() -> list[str]:
+def _value_headers(cost_keys: Sequence[str]) -> list[str]:
+    parts = [
+        _("服务成本：%(part)s") % {"part": _("订单与沟通") if key == BASE_KEY else label_of(key)}
+        for key in cost_keys
+    ]
     return [
         _("客户编号"), _("客户"), _("客户经理"), _("价值类别"), _("矩阵单元格"), _("RFM 细分"),
         _("订单数"), _("购买次数"), _("累计金额"), _("平均每次金额"), _("平均购买周期（天）"),
         _("首次购买"), _("最近购买"), _("客户价值（公式1）"), _("核定价值（公式2）"),
         _("预测客户终身价值"), _("活跃概率"), _("预测购买次数"), _("预测每次金额"),
-        _("近期购买倾向"), _("服务成本"), _("利润"), _("大客户"), _("休眠"),
+        _("近期购买倾向"), _("服务成本"), *parts, _("利润"), _("大客户"), _("休眠"),
     ]  # fmt: skip
 
 
 Table = tuple[Sequence[str], Iterable[Sequence[Any]]]
+_ZERO = Decimal("0.00")
 
 
 def _amount(value: float) -> Decimal:
@@ -271,7 +284,8 @@ def _export_movement(actor: Any, filters: selectors.ValueFilters) -> Table:
 
 
 def _export_values(qs: Any) -> Table:
-    return _value_headers(), (_value_row(v) for v in qs.iterator(chunk_size=2000))
+    keys = _cost_keys()
+    return _value_headers(keys), (_value_row(v, keys) for v in qs.iterator(chunk_size=2000))
 
 
 EXPORTS: dict[str, Callable[[Any, selectors.ValueFilters], Table]] = {

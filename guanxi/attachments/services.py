@@ -87,9 +87,22 @@ def check_upload(stream: IO[bytes], name: str) -> tuple[str, int, str, content.F
 
 
 def attachment_add(
-    *, actor: Any, kind: str, record_id: int, stream: IO[bytes], name: str
+    *,
+    actor: Any,
+    kind: str,
+    record_id: int,
+    stream: IO[bytes],
+    name: str,
+    uploaded_by: Any = None,
 ) -> Attachment:
-    """Attach the file in ``stream`` (called ``name`` by the client) to the record."""
+    """Attach the file in ``stream`` (called ``name`` by the client) to the record.
+
+    ``uploaded_by``, with ``actor=None`` (the system resolves the record): the person the
+    file is written for — a customer's portal user, who has no staff scope — its uploader
+    and the actor of its audit entry and the record's reaction."""
+    if uploaded_by is not None and actor is not None:
+        raise ValueError("uploaded_by is for system writes (actor=None)")
+    by = uploaded_by if uploaded_by is not None else actor
     attachable = registry.attachable(kind)
     # 404 for a record out of scope and 403 for one the actor may only read, before
     # anything about the file is said; the record is locked again for the write below.
@@ -109,7 +122,7 @@ def attachment_add(
                 size=size,
                 content_type=detected.mime,
                 sha256=sha256,
-                uploaded_by=actor if getattr(actor, "is_authenticated", False) else None,
+                uploaded_by=by if getattr(by, "is_authenticated", False) else None,
             )
             now = timezone.now()
             wanted = f"attachments/{now:%Y/%m}/{uuid.uuid4().hex}.{detected.extensions[0]}"
@@ -117,11 +130,9 @@ def attachment_add(
             attachment.stored_name = storage.save(wanted, File(stream, name=wanted))
             stored.append(attachment.stored_name)
             attachment.save()
-            audit.audit_create(
-                actor=actor, obj=attachment, customer_id=attachable.customer_id(record)
-            )
+            audit.audit_create(actor=by, obj=attachment, customer_id=attachable.customer_id(record))
             if attachable.on_added is not None:
-                attachable.on_added(actor, record, attachment)
+                attachable.on_added(by, record, attachment)
     except BaseException:
         for path in stored:
             storage.delete(path)

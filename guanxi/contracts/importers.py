@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any, Final
 
@@ -48,6 +49,7 @@ from guanxi.contracts.models import (
     InstalmentStatus,
     PaymentMethod,
 )
+from guanxi.contracts.services.aging import aging_refresh, instalment_customers
 from guanxi.contracts.services.collections import allocate
 from guanxi.contracts.services.contracts import next_number
 from guanxi.contracts.services.plans import status_after_receipt
@@ -482,6 +484,7 @@ class InstalmentWriter(ContractRefWriter):
         if creates:
             self.create_audited(Instalment, INSTALMENT_LABEL, creates, result)
         self.save_each(INSTALMENT_LABEL, objects, befores, result)
+        aging_refresh({c.customer_id for c in contracts.values()})
         return result
 
     def _sequence(self, r: CleanRow, result: ChunkResult) -> int | bool | None:
@@ -609,6 +612,7 @@ class CollectionWriter(ContractRefWriter):
             )  # fmt: skip
         if note_befores:
             self.save_each(COLLECTION_LABEL, note_objects, note_befores, result)
+        aging_refresh({c.customer_id for c in contracts.values()})
         return result
 
     @staticmethod
@@ -685,6 +689,7 @@ def _recount(obj: Model, _before: dict[str, Any], _after: dict[str, Any]) -> dic
         instalment.save(update_fields=["received", "status", "updated_at"])
         audit.audit_update(actor=None, obj=instalment, before=before,
                            customer_id=instalment.customer_id)  # fmt: skip
+    aging_refresh([obj.customer_id])
     collected = Collection.objects.filter(contract=obj).aggregate(s=Sum("amount"))["s"]
     collected = collected or Decimal("0.00")
     if collected == obj.collected:
@@ -698,6 +703,19 @@ def _collection_customer(obj: Model) -> int | None:
     if isinstance(obj, CollectionAllocation):
         return None
     return getattr(obj, "customer_id", None)
+
+
+@contextmanager
+def _instalments_undo_scope(
+    created: Mapping[str, list[int]], updated: Sequence[list[Any]], _actor: Any
+) -> Iterator[None]:
+    """Undo of an instalments chunk removes or restores instalments: their customers'
+    maintained aging is recomputed once the chunk is undone (read before, while the
+    instalments still exist)."""
+    ids = {*created.get(INSTALMENT_LABEL, ()), *(r[1] for r in updated if r[0] == INSTALMENT_LABEL)}
+    customers = instalment_customers(ids)
+    yield
+    aging_refresh(customers)
 
 
 MESSAGES: Final = {
@@ -737,6 +755,7 @@ INSTALMENTS_KIND: Final = registry.ImportKind(
     writer=InstalmentWriter,
     models=(Instalment,),
     may_import=may_import,
+    undo=registry.ImportUndo(chunk_scope=_instalments_undo_scope),
     messages=MESSAGES,
     order=81,
 )

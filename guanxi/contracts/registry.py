@@ -38,3 +38,22 @@ def register() -> None:
     webhooks.register()
     reminders.register()
     references.register()
+    _register_aging()
+
+
+def _merged(*, actor: object, customer_ids: list[int]) -> None:
+    from guanxi.contracts.services.aging import aging_refresh
+
+    aging_refresh(customer_ids)
+
+
+def _register_aging() -> None:
+    """The maintained receivables aging: rebuilt by the worker after local midnight (checked
+    every five minutes; the first worker to lock the state row does it), and recomputed for
+    both customers of a merge (or its undo), in its transaction."""
+    from guanxi.contracts.services.aging import aging_rebuild_due
+    from guanxi.core.periodic import PeriodicJob, register_periodic
+    from guanxi.customers.duplicates.hooks import on_customers_merged
+
+    register_periodic(PeriodicJob("contracts.aging_rebuild", 300.0, aging_rebuild_due))
+    on_customers_merged("contracts.aging", _merged)

@@ -30,10 +30,13 @@ from django.utils.translation import gettext as _
 
 from guanxi.accounts import permissions
 from guanxi.contracts.models import (
+    AGING_COLUMNS,
     BINDING_STATUSES,
     OPEN_INSTALMENT_STATUSES,
+    AgingState,
     Collection,
     Contract,
+    CustomerAging,
     Instalment,
     InvoiceRequest,
     InvoiceTitle,
@@ -206,8 +209,29 @@ def _bucket_expressions(today: dt.date) -> dict[str, Any]:
     return expressions
 
 
+def bucket_sums(today: dt.date) -> dict[str, Any]:
+    """The five bucket sums of open instalments as of ``today`` (the live aging's; the
+    maintained summary is written with the same expressions)."""
+    return _bucket_expressions(today)
+
+
+def summary_current(day: dt.date) -> bool:
+    """Whether the maintained summary (``CustomerAging``) is for ``day``: one primary-key
+    read of ``AgingState``. A summary of another day (stale) or none is never used."""
+    as_of = AgingState.objects.filter(key=1).values_list("as_of", flat=True).first()
+    return as_of is not None and as_of == day
+
+
+def _summary_sums() -> dict[str, Any]:
+    return {k: Sum(AGING_COLUMNS[k], output_field=MONEY) for k, _l, _h in BUCKETS}
+
+
 def receivables_aging(
-    *, actor: Any, group_by: str = "customer", today: dt.date | None = None
+    *,
+    actor: Any,
+    group_by: str = "customer",
+    today: dt.date | None = None,
+    live: bool = False,
 ) -> list[AgingRow]:
     """The open amount of the instalments the actor may read in aging buckets, one row per
     customer, owner or department (``group_by``); the buckets partition each row's open
@@ -215,10 +239,13 @@ def receivables_aging(
     the query reads (an index-only scan on PostgreSQL): by customer, the index in customer
     order (``instalment_customer_open_idx``), so the groups stream out of a sorted
     aggregate and need no hash table; by owner or department, twenty thousand customers
-    fold into a hundred or five groups."""
+    fold into a hundred or five groups. When the maintained summary is for the day asked
+    (``summary_current``; ``live`` skips it) the same groups are summed from its rows
+    instead: one more query (the summary's day), a scan of ~one row per customer."""
     column = GROUPS[group_by]
     keys = [k for k, _l, _h in BUCKETS]
-    rows = _aging_query(actor, group_by, today or timezone.localdate())
+    day = today or timezone.localdate()
+    rows = _aging_query(actor, group_by, day, summary=not live and summary_current(day))
     if group_by != "customer":
         result = [
             AgingRow(key=key, buckets={k: v or ZERO for k, v in zip(keys, sums, strict=True)})
@@ -237,12 +264,14 @@ def receivables_aging(
     ]
 
 
-def _aging_query(actor: Any, group_by: str, day: dt.date) -> QuerySet[Any]:
+def _aging_query(
+    actor: Any, group_by: str, day: dt.date, *, summary: bool = False
+) -> QuerySet[Any]:
     """The full aging's one grouped query: per group its key, the five sums and, by
     customer, the customer's name as ``group_name``."""
     from guanxi.customers.models import Customer
 
-    rows = _grouped(actor, group_by, day)
+    rows = _grouped(actor, group_by, day, summary=summary)
     if group_by == "customer":
         # Tens of thousands of customers: their names in the same query (one primary-key
         # probe a group), not a second one listing every id.
@@ -251,8 +280,19 @@ def _aging_query(actor: Any, group_by: str, day: dt.date) -> QuerySet[Any]:
     return rows
 
 
-def _grouped(actor: Any, group_by: str, day: dt.date) -> QuerySet[Any]:
+def _grouped(actor: Any, group_by: str, day: dt.date, *, summary: bool = False) -> QuerySet[Any]:
+    """The aging grouped by ``group_by``: one row a group with the five bucket sums, from
+    the open instalments (live) or, with ``summary`` (the caller checked it is for ``day``),
+    from the maintained rows — scoped alike, both carrying the instalments' owner and
+    department."""
     column = GROUPS[group_by]
+    if summary:
+        return (
+            _scoped(actor, CustomerAging.objects.all())
+            .values(column)
+            .annotate(**_summary_sums())
+            .order_by(column)
+        )
     return (
         scoped_instalments(actor=actor)
         .filter(status__in=OPEN_INSTALMENT_STATUSES)
@@ -303,7 +343,13 @@ class AgingPage:
 
 
 def aging_page_query(
-    actor: Any, group_by: str, day: dt.date, *, limit: int, offset: int = 0
+    actor: Any,
+    group_by: str,
+    day: dt.date,
+    *,
+    limit: int,
+    offset: int = 0,
+    summary: bool = False,
 ) -> QuerySet[Any]:
     """The page's one grouped query (the bench explains it): one scan of the open
     instalments grouped by ``group_by``, each group's five sums and open total; window sums
@@ -314,7 +360,7 @@ def aging_page_query(
     keys = [k for k, _l, _h in BUCKETS]
     total = sum((Coalesce(F(k), Value(ZERO), output_field=MONEY) for k in keys[1:]),
                 Coalesce(F(keys[0]), Value(ZERO), output_field=MONEY))  # fmt: skip
-    rows = _grouped(actor, group_by, day).annotate(
+    rows = _grouped(actor, group_by, day, summary=summary).annotate(
         open_total=total,
         **{f"all_{k}": _OverAll(F(k)) for k in keys},
         groups=_GroupCount(),
@@ -329,17 +375,23 @@ def aging_page(
     today: dt.date | None = None,
     limit: int = 500,
     offset: int = 0,
+    live: bool = False,
 ) -> AgingPage:
     """One page of the aging: the ``limit`` groups after ``offset`` with the largest open
-    amount, with their names, and the totals and number of all groups. Two queries: the
-    grouped scan (``aging_page_query``) and the names of the page's groups by primary key
-    (a third, light one only when ``offset`` is past the last group)."""
+    amount, with their names, and the totals and number of all groups. Three queries: the
+    summary's day (``summary_current``), the grouped scan (``aging_page_query``: of the
+    maintained summary when it is for ``day``, else of the open instalments; ``live``
+    forces the latter) and the names of the page's groups by primary key (a fourth, light
+    one only when ``offset`` is past the last group)."""
     day = today or timezone.localdate()
     column = GROUPS[group_by]
     keys = [k for k, _l, _h in BUCKETS]
-    found = list(aging_page_query(actor, group_by, day, limit=limit, offset=offset))
+    summary = not live and summary_current(day)
+    found = list(
+        aging_page_query(actor, group_by, day, limit=limit, offset=offset, summary=summary)
+    )
     if not found and offset:
-        whole = aging_page(actor=actor, group_by=group_by, today=day, limit=1)
+        whole = aging_page(actor=actor, group_by=group_by, today=day, limit=1, live=live)
         return AgingPage(rows=[], totals=whole.totals, count=whole.count)
     rows = [AgingRow(key=r[column], buckets={k: r[k] or ZERO for k in keys}) for r in found]
     _label(rows, group_by)

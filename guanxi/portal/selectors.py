@@ -9,7 +9,7 @@ import datetime as dt
 from typing import Any
 
 from django.apps import apps
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet, Window
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -190,6 +190,17 @@ def attachment_get(*, account: PortalAccount, attachment_id: Any) -> Attachment:
 # --- documents: files staff shared with the company -----------------------------------------
 
 
+def project_documents(*, project: Project) -> QuerySet[Attachment]:
+    """The files staff shared with the company on one of its projects (resolved by
+    ``project_get``), newest first; never a file kept internal, nor its uploader."""
+    return (
+        attachment_selectors.attachments_on(record=project)
+        .filter(shared_with_customer=True)
+        .select_related(None)
+        .defer("sha256", "stored_name", "uploaded_by")
+    )
+
+
 def documents(*, account: PortalAccount) -> QuerySet[Attachment]:
     """The files staff shared with the company on its tickets, contracts and projects,
     newest first."""
@@ -269,30 +280,46 @@ def survey_get(*, account: PortalAccount, survey_id: Any) -> Survey:
 # --- home -----------------------------------------------------------------------------------
 
 
+def _counted(qs: QuerySet[Any]) -> QuerySet[Any]:
+    """``qs`` with how many rows it has in all on each row (a window count, computed
+    before the page's limit): the list and its badge in one query."""
+    return qs.annotate(home_total=Window(Count("id")))
+
+
+def _total(rows: list[Any]) -> int:
+    return int(rows[0].home_total) if rows else 0
+
+
 def home(*, account: PortalAccount) -> dict[str, Any]:
-    """What needs the person's action: surveys to answer, tickets awaiting their reply;
-    and where things stand: the company's active projects and open tickets. Each list
-    reads only the columns the page shows (the page's cost is rows built, not the index
-    ranges, which stay one company's)."""
+    """What needs the person's action: surveys to answer, tickets awaiting their reply,
+    change requests and deliverables to decide; and where things stand: the company's
+    active projects and open tickets. Each list reads only the columns the page shows and
+    carries its full count (the badges), so the page is one query per list and the two
+    ticket lists are one query."""
+    awaiting, awaiting_total, open_tickets, open_total = service_portal.customer_home_tickets(
+        customer_id=account.customer_id, limit=HOME_LIMIT, columns=_TICKET_ROW
+    )
+    changes = list(_counted(awaiting_changes(account=account).only(*_CHANGE_ROW))[:HOME_LIMIT])
+    to_accept = list(
+        _counted(deliverables_to_accept(account=account).prefetch_related(None)).only(
+            *_DELIVERABLE_ROW
+        )[:HOME_LIMIT]
+    )
+    surveys = list(
+        _counted(open_surveys(account=account).select_related(None).select_related("ticket")).only(
+            *_SURVEY_ROW
+        )[:HOME_LIMIT]
+    )
     return {
-        "changes": list(awaiting_changes(account=account).only(*_CHANGE_ROW)[:HOME_LIMIT]),
-        "to_accept": list(
-            deliverables_to_accept(account=account)
-            .prefetch_related(None)
-            .only(*_DELIVERABLE_ROW)[:HOME_LIMIT]
-        ),
-        "surveys": list(
-            open_surveys(account=account)
-            .select_related(None)
-            .select_related("ticket")
-            .only(*_SURVEY_ROW)[:HOME_LIMIT]
-        ),
-        "awaiting": list(awaiting_reply(account=account).only(*_TICKET_ROW)[:HOME_LIMIT]),
-        "open_tickets": list(
-            tickets(account=account, status="open")
-            .exclude(status=TicketStatus.WAITING)
-            .only(*_TICKET_ROW)[:HOME_LIMIT]
-        ),
+        "changes": changes,
+        "to_accept": to_accept,
+        "decisions_total": _total(changes) + _total(to_accept),
+        "surveys": surveys,
+        "surveys_total": _total(surveys),
+        "awaiting": awaiting,
+        "awaiting_total": awaiting_total,
+        "open_tickets": open_tickets,
+        "open_total": open_total,
         "projects": list(
             project_portal.customer_active_projects(customer_id=account.customer_id)[:HOME_LIMIT]
         ),

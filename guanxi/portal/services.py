@@ -2,11 +2,10 @@
 portal user does — raise, answer and close tickets, attach files, answer surveys, keep
 API tokens.
 
-Every portal action is audited with the portal user as actor. Where the portal reuses a
-service app's write that knows no portal user (``ticket_create``, ``incoming_add``,
-``survey_answer`` take the customer as "the system", as for mail-in and survey links),
-the audit entries that write made in the same transaction are attributed to the portal
-user afterwards (``_attributed``), so the trail names who did it.
+Every portal action is audited with the portal user as actor, once, by the app that
+owns the row: the service desk and attachments take the portal user as ``created_by`` /
+``author`` / ``uploaded_by`` / ``actor`` of their writes (the system resolves the record;
+staff scope does not apply to a customer), and this module imports no other app's models.
 
 Invitation links carry ``secrets.token_urlsafe(32)``; only the SHA-256 is stored. A link
 opens once, until it expires (``GUANXI_PORTAL_INVITATION_DAYS``, 7 by default).
@@ -14,11 +13,9 @@ opens once, until it expires (``GUANXI_PORTAL_INVITATION_DAYS``, 7 by default).
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
 import secrets
-from collections.abc import Iterator
 from typing import IO, Any
 
 from django.conf import settings
@@ -34,20 +31,18 @@ from django.utils.translation import gettext_noop
 
 from guanxi.accounts import permissions
 from guanxi.accounts.models import Role, User
-from guanxi.attachments.models import Attachment
+from guanxi.attachments.selectors import Attachment
 from guanxi.attachments.services import attachment_add, attachment_download_log, check_upload
 from guanxi.core import audit
-from guanxi.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
-from guanxi.core.models import AuditEntry
+from guanxi.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from guanxi.core.tokens import token_digest
 from guanxi.customers import selectors as customer_selectors
 from guanxi.customers.timeline import TimelineText, timeline_add
 from guanxi.portal import selectors
 from guanxi.portal.models import PortalAccount, PortalInvitation, PortalRole, PortalToken
-from guanxi.projects.models import ChangeRequest, Deliverable
+from guanxi.projects.selectors_portal import ChangeRequest, Deliverable
 from guanxi.projects.services import acceptance, changes
-from guanxi.service import webhooks as service_webhooks
-from guanxi.service.models import (
+from guanxi.service.selectors_portal import (
     Survey,
     Ticket,
     TicketCategory,
@@ -55,8 +50,7 @@ from guanxi.service.models import (
     TicketMessage,
     TicketStatus,
 )
-from guanxi.service.services import satisfaction, tickets, visits
-from guanxi.webhooks.services import emit
+from guanxi.service.services import satisfaction, tickets
 
 log = logging.getLogger("guanxi.portal")
 
@@ -64,8 +58,6 @@ TOKEN_BYTES = 32
 DEFAULT_INVITATION_DAYS = 7
 API_TOKEN_PREFIX = "gxp_"  # noqa: S105 - a prefix, not a secret
 MAX_SUBJECT = 200
-# The service writes whose system-audited entries a portal action claims.
-_CLAIMED_MODELS = ("service.ticket", "service.ticketmessage", "service.survey")
 
 
 class InvitationExpired(DomainError):
@@ -101,21 +93,6 @@ def require_account(user: Any, *, tickets_role: bool = False) -> PortalAccount:
     if tickets_role and not account.may_raise_tickets:
         raise PermissionDenied(_("您的门户角色只能查看，不能提交或回复工单。"))
     return account
-
-
-def _last_audit_pk() -> int:
-    return AuditEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-
-
-@contextlib.contextmanager
-def _attributed(user: Any, customer_id: int) -> Iterator[None]:
-    """Inside the caller's transaction: the system-audited entries the service writes of
-    the block make for this customer are the portal user's."""
-    since = _last_audit_pk()
-    yield
-    AuditEntry.objects.filter(
-        pk__gt=since, actor__isnull=True, customer_id=customer_id, model__in=_CLAIMED_MODELS
-    ).update(actor=user, actor_label=user.get_username())
 
 
 # --- invitations (staff side) ---------------------------------------------------------------
@@ -369,19 +346,6 @@ def _subject(value: Any) -> str:
     return text
 
 
-def _lock_ticket(account: PortalAccount, ticket_id: Any) -> Ticket:
-    ticket = (
-        Ticket.objects.select_for_update(of=("self",))
-        .filter(pk=ticket_id, customer_id=account.customer_id)
-        .first()
-        if isinstance(ticket_id, int)
-        else None
-    )
-    if ticket is None:
-        raise NotFound(_("工单不存在。"), field="ticket_id")
-    return ticket
-
-
 def check_file(stream: IO[bytes], name: str) -> None:
     """Refuse a file the attachments app would refuse, before anything is written."""
     check_upload(stream, name)
@@ -404,17 +368,13 @@ def ticket_raise(
     if len(description) > tickets.MAX_BODY:
         raise ValidationFailed({"description": _("不能超过 100000 个字符。")})
     title = _subject(subject)
-    with _attributed(user, account.customer_id):
-        ticket = tickets.ticket_create(
-            actor=None,
-            data={"subject": title, "category": category, "channel": TicketChannel.PORTAL},
-            customer_id=account.customer_id, contact_id=account.contact_id,
-            body=description, requester_email=user.email,
-            requester_name=user.display_name or user.get_username(), now=now,
-        )  # fmt: skip
-    Ticket.objects.filter(pk=ticket.pk).update(created_by=user)
-    ticket.created_by = user
-    return ticket
+    return tickets.ticket_create(
+        actor=None, created_by=user,
+        data={"subject": title, "category": category, "channel": TicketChannel.PORTAL},
+        customer_id=account.customer_id, contact_id=account.contact_id,
+        body=description, requester_email=user.email,
+        requester_name=user.display_name or user.get_username(), now=now,
+    )  # fmt: skip
 
 
 def ticket_attach(*, user: Any, ticket_id: Any, stream: IO[bytes], name: str) -> Attachment:
@@ -423,68 +383,35 @@ def ticket_attach(*, user: Any, ticket_id: Any, stream: IO[bytes], name: str) ->
     ticket = selectors.ticket_get(account=account, ticket_id=ticket_id)
     if ticket.status == TicketStatus.CLOSED:
         raise ValidationFailed({"file": _("工单已关闭。")})
-    # The attachments app writes it as the system (mail-in's path), in its own durable
-    # transaction; then the file and its audit entry are the portal user's.
-    attachment = attachment_add(
-        actor=None, kind="ticket", record_id=ticket.pk, stream=stream, name=name
-    )
-    with transaction.atomic():
-        Attachment.objects.filter(pk=attachment.pk).update(uploaded_by=user)
-        AuditEntry.objects.filter(
-            model="attachments.attachment", object_id=str(attachment.pk), actor__isnull=True
-        ).update(actor=user, actor_label=user.get_username())
-    attachment.uploaded_by = user
-    return attachment
+    # The system resolves the ticket (staff scope does not apply to a customer); the file
+    # and its audit entry are the portal user's.
+    return attachment_add(
+        actor=None, uploaded_by=user, kind="ticket", record_id=ticket.pk, stream=stream,
+        name=name,
+    )  # fmt: skip
 
 
-@transaction.atomic
 def ticket_reply(
     *, user: Any, ticket_id: Any, body: Any, now: dt.datetime | None = None
 ) -> TicketMessage:
     """The customer's message on their ticket: a ticket waiting for them (or resolved)
     opens again. A closed ticket takes no more messages: raise a new one."""
-    now = now or timezone.now()
     account = require_account(user, tickets_role=True)
-    ticket = _lock_ticket(account, ticket_id)
-    if ticket.status == TicketStatus.CLOSED:
-        raise ValidationFailed({"body": _("工单已关闭，请提交新的工单。")})
-    if not isinstance(body, str) or not body.strip():
-        raise ValidationFailed({"body": _("这个字段是必填项。")})
-    if len(body) > tickets.MAX_BODY:
-        raise ValidationFailed({"body": _("不能超过 100000 个字符。")})
-    with _attributed(user, account.customer_id):
-        message = tickets.incoming_add(ticket=ticket, body=body, from_email=user.email, now=now)
-    message.author = user
-    message.save(update_fields=["author", "updated_at"])
-    return message
+    return tickets.customer_message_add(
+        actor=user, customer_id=account.customer_id, ticket_id=ticket_id, body=body, now=now
+    )
 
 
-@transaction.atomic
 def ticket_close(
     *, user: Any, ticket_id: Any, version: int | None = None, now: dt.datetime | None = None
 ) -> Ticket:
     """The customer closes their ticket (the problem is gone): as a close on the desk —
     clocks stopped, the CSAT survey and the follow-up visit planned, the webhook sent."""
-    now = now or timezone.now()
     account = require_account(user, tickets_role=True)
-    ticket = _lock_ticket(account, ticket_id)
-    if version is not None and version != ticket.version:
-        raise Conflict(_("该工单已被其他人修改，请刷新后重试。"), field="version")
-    before = audit.snapshot(ticket)
-    tickets.ticket_close_for_customer(ticket, now=now)
-    ticket.version += 1
-    ticket.save()
-    audit.audit_update(actor=user, obj=ticket, before=before, customer_id=ticket.customer_id)
-    timeline_add(
-        customer_id=account.customer_id, kind="ticket", occurred_at=now, actor=user,
-        subject=ticket, data={"status": ticket.status, "category": ticket.category},
-        title=TimelineText(gettext_noop("客户在门户关闭了工单 #%(number)s：%(subject)s"),
-                           {"number": ticket.pk, "subject": ticket.subject}),
+    return tickets.ticket_close_by_customer(
+        actor=user, customer_id=account.customer_id, ticket_id=ticket_id, version=version,
+        now=now,
     )  # fmt: skip
-    emit(service_webhooks.TICKET_CLOSED, service_webhooks.payload(ticket), actor=user)
-    satisfaction.csat_for_resolved(ticket=ticket, actor=user, now=now)
-    visits.followup_for_closed(ticket=ticket, actor=user, now=now)
-    return ticket
 
 
 # --- approvals ------------------------------------------------------------------------------
@@ -519,20 +446,16 @@ def deliverable_decide(
 # --- surveys --------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def survey_answer(
     *, user: Any, survey_id: Any, score: Any, comment: Any = "", now: dt.datetime | None = None
 ) -> Survey:
-    """Answer a survey put to this person, in the portal instead of through the mailed link.
-    The survey service answers by link token; the portal, which knows the survey, gives it a
-    fresh one in this transaction (the mailed link dies with the answer anyway). A refused
-    answer rolls back, the mailed link still working."""
+    """Answer a survey put to this person, in the portal instead of through the mailed
+    link (which dies with the answer)."""
     account = require_account(user)
     survey = selectors.survey_get(account=account, survey_id=survey_id)
-    token = satisfaction.new_token()
-    Survey.objects.filter(pk=survey.pk).update(token_hash=token_digest(token))
-    with _attributed(user, account.customer_id):
-        return satisfaction.survey_answer(token=token, score=score, comment=comment, now=now)
+    return satisfaction.survey_answer(
+        survey_id=survey.pk, actor=user, score=score, comment=comment, now=now
+    )
 
 
 # --- portal API tokens ----------------------------------------------------------------------

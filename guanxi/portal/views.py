@@ -105,6 +105,7 @@ def project_detail(request: HttpRequest, account: PortalAccount, project_id: int
         "project": project,
         "milestones": list(selectors.milestones(project=project)),
         "deliverables": list(selectors.deliverables(project=project)),
+        "documents": list(selectors.project_documents(project=project)),
         "payload": selectors.gantt(project=project),
         "phases": [(value, label, value == project.phase) for value, label in Phase.choices],
     }

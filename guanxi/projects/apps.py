@@ -57,6 +57,10 @@ class ProjectsConfig(AppConfig):
             order=17,
         )
         costs_registry.register()
+        # Project documents: files on the project (shareable with the customer's portal).
+        from guanxi.projects import attachments
+
+        attachments.register()
         # Change requests and deliverable acceptance: the "change_request" approval
         # document and the project manager's notification kinds.
         from guanxi.projects import changes_registry

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from guanxi.accounts import permissions
 from guanxi.accounts.decorators import staff_required
+from guanxi.attachments.panels import panel_context as attachments_context
 from guanxi.core.db.paging import paginate
 from guanxi.core.errors import DomainError, ValidationFailed
 from guanxi.customers.models import Customer
@@ -204,6 +205,13 @@ def _detail_context(request: HttpRequest, project: Any) -> dict[str, Any]:
         "link_types": LinkType.choices,
         "filters": params,
         "tab": "tasks",
+        # The project's documents (shareable with the customer's portal).
+        **attachments_context(
+            actor=request.user,
+            kind="project",
+            record=project,
+            can_change=selectors.can_change(request.user, project),
+        ),
     }
 
 

@@ -179,3 +179,15 @@ class PoolEventAdmin(_ReadOnlyAdmin):
     list_filter = ("pool", "kind")
     list_select_related = ("pool", "customer", "actor", "owner")
     raw_id_fields = ("customer",)
+
+
+# The forecast's monthly roll-up: kept by the opportunity writes, rebuilt by
+# ``manage.py sales_forecast_rebuild``; read here, never edited.
+from guanxi.sales.models_forecast import ForecastRollup  # noqa: E402
+
+
+@admin.register(ForecastRollup)
+class ForecastRollupAdmin(_ReadOnlyAdmin):
+    list_display = ("month", "bucket", "pipeline_id", "stage", "owner_id", "team_id", "n",
+                    "amount")  # fmt: skip
+    list_filter = ("bucket", "month")

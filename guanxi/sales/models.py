@@ -9,16 +9,22 @@ customers, not on these tables.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from decimal import Decimal
+from typing import Any, Self
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
+from django.db.models.signals import pre_delete
+from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 
 from guanxi.accounts.models import OwnedRecord
 from guanxi.core.models import TimeStampedModel, VersionedModel
 from guanxi.core.money import MoneyField
+from guanxi.sales import models_forecast as forecast_rollup
+from guanxi.sales.models_forecast import SHARE_FIELDS
 from guanxi.sales.models_targets import ForecastCategory
 
 # The fields a stage may require before an opportunity enters it.
@@ -219,6 +225,59 @@ class Opportunity(OwnedRecord, VersionedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    # --- the forecast roll-up (``models_forecast``): kept by every save and delete -------
+
+    @classmethod
+    def from_db(
+        cls, db: str | None, field_names: Collection[str], values: Collection[Any], **kw: Any
+    ) -> Self:
+        obj = super().from_db(db, field_names, values, **kw)
+        obj._remember_share()
+        return obj
+
+    def _remember_share(self) -> None:
+        known = not set(SHARE_FIELDS) & self.get_deferred_fields()  # attnames, both
+        self._share_loaded = {f: getattr(self, f) for f in SHARE_FIELDS} if known else None
+
+    def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
+        super().refresh_from_db(*args, **kwargs)
+        self._remember_share()
+
+    def _loaded_values(self) -> dict[str, Any] | None:
+        """The row's ``SHARE_FIELDS`` as stored before this write (``None``: no row yet)."""
+        if self._state.adding or self.pk is None:
+            return None
+        loaded: dict[str, Any] | None = getattr(self, "_share_loaded", None)
+        if loaded is None:  # loaded with some of the fields deferred: read them
+            loaded = Opportunity.objects.filter(pk=self.pk).values(*SHARE_FIELDS).first()
+        return loaded
+
+    def _share_before(self) -> forecast_rollup.Share | None:
+        loaded = self._loaded_values()
+        return None if loaded is None else forecast_rollup.share_of(loaded)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        with transaction.atomic(using=kwargs.get("using"), savepoint=False):
+            old = self._loaded_values() or {}
+            before = forecast_rollup.share_of(old) if old else None
+            update_fields = kwargs.get("update_fields")
+            super().save(*args, **kwargs)
+            if update_fields is None or not old:
+                values = {f: getattr(self, f) for f in SHARE_FIELDS}
+            else:  # only the named fields were written
+                names = {*update_fields, *(f"{f}_id" for f in update_fields)}
+                values = {f: getattr(self, f) if f in names else old[f] for f in SHARE_FIELDS}
+            forecast_rollup.apply(before, forecast_rollup.share_of(values))
+            self._share_loaded = values
+
+
+@receiver(pre_delete, sender=Opportunity, dispatch_uid="sales_forecast_rollup_delete")
+def _forecast_share_out(sender: Any, instance: Opportunity, **kwargs: Any) -> None:
+    """A deleted opportunity leaves the roll-up (``delete()`` and queryset deletes alike:
+    with a receiver the deletion collects the rows, in the deleting transaction)."""
+    forecast_rollup.apply(instance._share_before(), None)
+    instance._share_loaded = None
 
 
 class OpportunityLine(models.Model):
@@ -423,6 +482,7 @@ class AssignmentRule(VersionedModel):
 
 # The win-probability model's table (``sales.scoring``), in a module of its own.
 # The customer public pool (SPEC B6), in a module of its own.
+from guanxi.sales.models_forecast import ForecastRollup as ForecastRollup  # noqa: E402
 from guanxi.sales.models_pool import (  # noqa: E402, F401
     Pool,
     PoolCustomer,

@@ -220,3 +220,15 @@ class MailboxForm(BootstrapFormMixin, forms.Form):
     folder = forms.CharField(label=_("文件夹"), max_length=limit(Mailbox, "folder"),
                              initial="INBOX")  # fmt: skip
     active = forms.BooleanField(label=_("启用"), required=False, initial=True)
+    default_team_id = forms.TypedChoiceField(
+        label=_("默认部门（队列）"), coerce=int, required=False, empty_value=None,
+        help_text=_("从这个邮箱新建的工单进入这个部门的队列。"),
+    )  # fmt: skip
+    default_priority = forms.ChoiceField(label=_("默认优先级"), required=False,
+                                         choices=_blank(TicketPriority.choices))  # fmt: skip
+    default_category = forms.ChoiceField(label=_("默认类别"), required=False,
+                                         choices=_blank(TicketCategory.choices))  # fmt: skip
+
+    def __init__(self, *args: Any, teams: Any = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["default_team_id"].choices = _blank([(t.pk, str(t)) for t in teams])  # type: ignore[attr-defined]

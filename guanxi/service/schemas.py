@@ -138,6 +138,10 @@ _ENV_HELP = (
 )
 
 
+_TEAM_HELP = "Department (queue) a new ticket opened by mail from this mailbox is put on."
+_DEFAULT_HELP = "What a new ticket opened by mail from this mailbox gets; empty: the desk's."
+
+
 class MailboxIn(InputSchema):
     name: StrictStr = Field(..., min_length=1, max_length=limit(Mailbox, "name"))
     host: StrictStr = Field(..., min_length=1, max_length=limit(Mailbox, "host"))
@@ -147,6 +151,9 @@ class MailboxIn(InputSchema):
     password_env: StrictStr = Field(..., pattern=ENV_NAME_PATTERN, description=_ENV_HELP)
     folder: StrictStr = Field("INBOX", min_length=1, max_length=limit(Mailbox, "folder"))
     active: StrictBool = True
+    default_team_id: Id | None = Field(None, description=_TEAM_HELP)
+    default_priority: Literal[Priority, ""] = Field("", description=_DEFAULT_HELP)
+    default_category: Literal[Category, ""] = Field("", description=_DEFAULT_HELP)
 
 
 class MailboxUpdateIn(InputSchema):
@@ -159,6 +166,9 @@ class MailboxUpdateIn(InputSchema):
     password_env: StrictStr = Field(None, pattern=ENV_NAME_PATTERN, description=_ENV_HELP)
     folder: StrictStr = Field(None, min_length=1, max_length=limit(Mailbox, "folder"))
     active: StrictBool = Field(None, description="false: stop polling this mailbox.")
+    default_team_id: Id | None = Field(None, description=_TEAM_HELP)
+    default_priority: Literal[Priority, ""] | None = Field(None, description=_DEFAULT_HELP)
+    default_category: Literal[Category, ""] | None = Field(None, description=_DEFAULT_HELP)
 
 
 class MailboxOut(Schema):
@@ -171,6 +181,9 @@ class MailboxOut(Schema):
     password_env: str
     folder: str
     active: bool
+    default_team_id: int | None
+    default_priority: str
+    default_category: str
     last_polled_at: dt.datetime | None
     last_error: str
     version: int

@@ -6,7 +6,10 @@ may see is selected: an internal note never leaves here."""
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from typing import Any
+
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When, Window
+from django.db.models.functions import RowNumber
 
 from guanxi.service.models import (
     OPEN_STATUSES,
@@ -14,6 +17,7 @@ from guanxi.service.models import (
     Survey,
     Ticket,
     TicketCategory,
+    TicketChannel,
     TicketMessage,
     TicketStatus,
 )
@@ -24,8 +28,10 @@ __all__ = [
     "Survey",
     "Ticket",
     "TicketCategory",
+    "TicketChannel",
     "TicketMessage",
     "TicketStatus",
+    "customer_home_tickets",
     "customer_surveys",
     "customer_ticket_get",
     "customer_ticket_records",
@@ -47,6 +53,41 @@ def customer_tickets(*, customer_id: int, status: str = "") -> QuerySet[Ticket]:
     elif status in TicketStatus.values:
         qs = qs.filter(status=status)
     return qs.order_by("-created_at", "-id")
+
+
+def customer_home_tickets(
+    *, customer_id: int, limit: int, columns: tuple[str, ...]
+) -> tuple[list[Ticket], int, list[Ticket], int]:
+    """The portal home's two ticket lists in one query: the newest ``limit`` tickets
+    waiting for the customer and the newest ``limit`` other open ones, with how many there
+    are of each (window functions over the company's open tickets, ranked apart). Returns
+    (waiting, waiting total, other open, other open total)."""
+    waiting = Case(
+        When(status=TicketStatus.WAITING, then=Value(1)), default=Value(0),
+        output_field=IntegerField(),
+    )  # fmt: skip
+    newest = [F("created_at").desc(), F("id").desc()]
+    rows: list[Any] = list(
+        Ticket.objects.filter(customer_id=customer_id, status__in=OPEN_STATUSES)
+        .only(*columns)
+        .annotate(
+            home_waiting=waiting,
+            home_rank=Window(RowNumber(), partition_by=[waiting], order_by=newest),
+            home_total=Window(Count("id"), partition_by=[waiting]),
+        )
+        .filter(home_rank__lte=limit)
+        .order_by("-created_at", "-id")
+    )
+    awaiting: list[Ticket] = [t for t in rows if t.home_waiting]
+    others: list[Ticket] = [t for t in rows if not t.home_waiting]
+    return (
+        awaiting, rows_total(awaiting), others, rows_total(others),
+    )  # fmt: skip
+
+
+def rows_total(rows: list[Any]) -> int:
+    """The window count a home list's rows carry (0 for no rows)."""
+    return int(rows[0].home_total) if rows else 0
 
 
 def customer_ticket_records(customer_id: int) -> QuerySet[Ticket]:

@@ -175,6 +175,28 @@ def test_exports_are_scoped_and_logged(client, scene, am_a):
     assert event.actor == am_a and event.details["what"] == "analytics:values"
 
 
+def test_the_values_export_breaks_the_cost_to_serve_down_by_source(client, scene, am_a):
+    from guanxi.analytics.models import CustomerValue
+
+    value = CustomerValue.objects.filter(customer__owner=am_a).order_by("customer_id").first()
+    # A breakdown as a recompute stores it: non-zero parts only; the rest is orders and
+    # communications.
+    value.cost_to_serve = Decimal("200.00")
+    value.cost_breakdown = {"service.complaints": "120.00", "service.tickets": "30.50"}
+    value.save(update_fields=["cost_to_serve", "cost_breakdown"])
+    rows = read_csv(login(client, am_a).get("/analytics/export/values.csv"))
+    header = rows[0]
+    total = header.index("服务成本")
+    # Orders and communications first, then the registered sources by key (projects.…,
+    # service.…).
+    parts = [f"服务成本：{part}" for part in ("订单与沟通", "项目超支", "投诉补偿", "工单服务")]
+    assert header[total + 1 : total + 5] == parts
+    assert header[total + 5] == "利润"
+    row = next(r for r in rows[1:] if r[0] == str(value.customer_id))
+    assert row[total : total + 5] == ["200.00", "49.50", "0.00", "120.00", "30.50"]
+    assert sum(Decimal(x) for x in row[total + 1 : total + 5]) == Decimal(row[total])
+
+
 @pytest.mark.parametrize(
     "table",
     ["matrix", "pareto", "rfm", "cohorts", "movement", "churn-risk", "propensity",

@@ -1,6 +1,7 @@
 """Contracts, payment plans, collections and invoices (``contracts.py``); quotes and price
-terms (``quotes.py``)."""
+terms (``quotes.py``); the maintained receivables aging (``aging.py``)."""
 
+from guanxi.contracts.models.aging import AGING_COLUMNS, AgingState, CustomerAging
 from guanxi.contracts.models.contracts import (
     BINDING_STATUSES,
     COUNTED_INVOICE_STATUSES,
@@ -31,10 +32,13 @@ from guanxi.contracts.models.quotes import (
 )
 
 __all__ = [
+    # aging.py
+    "AGING_COLUMNS",
     "BINDING_STATUSES",
     "COUNTED_INVOICE_STATUSES",
     "EDITABLE_STATUSES",
     "OPEN_INSTALMENT_STATUSES",
+    "AgingState",
     "AmendmentStatus",
     "Collection",
     "CollectionAllocation",
@@ -42,6 +46,7 @@ __all__ = [
     "ContractAmendment",
     "ContractNumberSequence",
     "ContractStatus",
+    "CustomerAging",
     # quotes.py
     "DiscountLimit",
     "Instalment",

@@ -22,6 +22,7 @@ from guanxi.contracts.models import (
     Contract,
     PaymentMethod,
 )
+from guanxi.contracts.services.aging import aging_refresh
 from guanxi.contracts.services.contracts import _date, _text, contract_lock, money, timeline
 from guanxi.contracts.services.plans import open_instalments, status_after_receipt
 from guanxi.core import audit
@@ -161,6 +162,7 @@ def collection_create(
         )
     Contract.objects.filter(pk=contract.pk).update(collected=F("collected") + amount)
     contract.refresh_from_db(fields=["collected"])
+    aging_refresh([contract.customer_id])
     audit.audit_create(actor=actor, obj=collection, customer_id=contract.customer_id)
     timeline(
         contract,

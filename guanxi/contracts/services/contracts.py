@@ -33,6 +33,7 @@ from guanxi.contracts.models import (
     Instalment,
     InstalmentStatus,
 )
+from guanxi.contracts.services.aging import aging_refresh
 from guanxi.core import audit
 from guanxi.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from guanxi.core.limits import check_date
@@ -317,6 +318,7 @@ def contract_update(
         owner = _owner(actor, owner_id)
         contract.owner, contract.team_id = owner, owner.team_id
         Instalment.objects.filter(contract=contract).update(owner=owner, team_id=owner.team_id)
+        aging_refresh([contract.customer_id])
     if not audit.diff(before, audit.snapshot(contract, before.keys())):
         return contract
     contract.version += 1
@@ -362,6 +364,7 @@ def on_approved(contract: Contract, actor: Any) -> None:
     Instalment.objects.filter(contract=locked, status=InstalmentStatus.DRAFT).update(
         status=InstalmentStatus.PENDING
     )
+    aging_refresh([locked.customer_id])
     audit.audit_update(actor=actor, obj=locked, before=before, customer_id=locked.customer_id)
     timeline(locked, actor, gettext_noop("合同 %(number)s 审批通过：%(title)s"))
     emit(webhooks.CONTRACT_APPROVED, webhooks.payload(locked), actor=actor)
@@ -412,6 +415,7 @@ def contract_transition(
         Instalment.objects.filter(
             contract=contract, status__in=["pending", "overdue"], received=0
         ).update(status=InstalmentStatus.VOID)
+        aging_refresh([contract.customer_id])
     audit.audit_update(actor=actor, obj=contract, before=before, customer_id=contract.customer_id)
     timeline(
         contract,

@@ -21,6 +21,7 @@ from guanxi.contracts.models import (
     InstalmentStatus,
     PaymentMethod,
 )
+from guanxi.contracts.services.aging import aging_refresh
 from guanxi.contracts.services.contracts import (
     _date,
     _refuse_if_locked,
@@ -134,6 +135,7 @@ def plan_set(
     )
     contract.version += 1
     contract.save(update_fields=["version", "updated_at"])
+    aging_refresh([contract.customer_id])
     audit.record(
         actor=actor,
         action="update",
@@ -163,7 +165,13 @@ def plan_follow_amount(*, contract: Contract) -> None:
     """After an amendment changed the amount (contract locked by the caller): the last
     open instalments absorb the difference — a rise goes to the last open one (or a new
     instalment on the end date), a cut is taken from the last ones down to what each
-    received."""
+    received. The customer's maintained aging follows."""
+    if _follow_amount(contract):
+        aging_refresh([contract.customer_id])
+
+
+def _follow_amount(contract: Contract) -> bool:
+    """``plan_follow_amount``'s work; whether an instalment changed."""
     live = list(
         Instalment.objects.select_for_update()
         .filter(contract=contract)
@@ -172,7 +180,7 @@ def plan_follow_amount(*, contract: Contract) -> None:
     )
     difference = contract.amount - sum((i.amount for i in live), Decimal("0"))
     if difference == 0 or (not live and difference < 0):
-        return
+        return False
     today = timezone.localdate()
     if difference > 0:
         target = next((i for i in reversed(live) if i.received < i.amount), None)
@@ -188,11 +196,11 @@ def plan_follow_amount(*, contract: Contract) -> None:
                 owner_id=contract.owner_id,
                 team_id=contract.team_id,
             )
-            return
+            return True
         target.amount += difference
         target.status = status_after_receipt(target, today)
         target.save(update_fields=["amount", "status", "updated_at"])
-        return
+        return True
     remaining = -difference
     for instalment in reversed(live):
         cut = min(remaining, instalment.amount - instalment.received)
@@ -207,6 +215,7 @@ def plan_follow_amount(*, contract: Contract) -> None:
             instalment.save(update_fields=["amount", "status", "updated_at"])
         if remaining == 0:
             break
+    return True
 
 
 def open_instalments(contract: Contract) -> Iterable[Instalment]:

@@ -28,6 +28,7 @@ from guanxi.core.errors import Conflict, NotFound, PermissionDenied, ValidationF
 from guanxi.core.limits import parse_id
 from guanxi.core.models import AuditAction, AuditEntry
 from guanxi.core.text.keys import customer_search_keys
+from guanxi.customers.duplicates import hooks
 from guanxi.customers.duplicates.models import (
     OWNER_REVIEW,
     CandidateStatus,
@@ -390,6 +391,7 @@ def customer_merge(
         subject=record,
         data={"merge_id": record.pk, "merged_id": merged.pk},
     )
+    hooks.customers_merged(actor=actor, customer_ids=[survivor.pk, merged.pk])
     emit(MERGED, merged_payload(survivor, merged_id=merged.pk, merge_id=record.pk), actor=actor)
     return record
 
@@ -715,6 +717,7 @@ def customer_merge_undo(*, actor: Any, merge_id: int) -> CustomerMerge:
         subject=record,
         data={"merge_id": record.pk, "undo": True},
     )
+    hooks.customers_merged(actor=actor, customer_ids=[survivor.pk, restored.pk])
     return record
 
 

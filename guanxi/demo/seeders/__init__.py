@@ -21,6 +21,7 @@ from guanxi.demo.context import Context
 from guanxi.demo.seeders import (
     accounts,
     analytics,
+    attachments,
     contracts,
     customers,
     orders,
@@ -60,4 +61,5 @@ SEEDERS: Final[tuple[Seeder, ...]] = (
 AFTER_COMMIT: Final[tuple[Callable[[], str], ...]] = (
     analytics.compute_values,
     projects.refresh_kpis,
+    attachments.seed_attachments,
 )

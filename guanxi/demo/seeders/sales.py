@@ -36,6 +36,7 @@ from guanxi.sales.models import (
     Stage,
     StageKind,
 )
+from guanxi.sales.models_forecast import rebuild as rebuild_forecast_rollup
 
 GAP: Final = 1024  # the kanban's rank step (``sales.services.opportunities.GAP``)
 OPEN_OPPORTUNITIES: Final = 60
@@ -432,6 +433,7 @@ def _forecast_and_targets(ctx: Context, sellers: list[User], opps: list[Opportun
                 else ForecastCategory.PIPELINE
             )  # fmt: skip
     Opportunity.objects.bulk_update(opps, ["forecast_category"], batch_size=500)
+    rebuild_forecast_rollup()  # the bulk writes above bypass Opportunity.save()
     won: dict[int, Decimal] = {}
     since = ctx.today - dt.timedelta(days=365)
     for opp in opps:

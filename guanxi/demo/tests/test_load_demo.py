@@ -22,6 +22,12 @@ TODAY = dt.date(2026, 11, 24)
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    """The demo's files (``seeders/attachments.py``) go to a temporary MEDIA_ROOT."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 @pytest.fixture
 def loaded():
     return build_demo(customers=60, today=TODAY)
@@ -164,6 +170,38 @@ def test_command_loads_into_an_empty_database(capsys):
     run = AnalyticsRun.objects.get()
     assert run.customers == CustomerValue.objects.count() > 0
     assert f"{run.customers:,} 位客户" in out
+
+
+def test_the_demo_has_files_on_its_records_and_shares_some_with_the_portal_company(capsys):
+    from guanxi.attachments.models import Attachment
+    from guanxi.attachments.storage import attachment_storage
+    from guanxi.portal.models import PortalAccount
+    from guanxi.service.models import Ticket
+
+    call_command("load_demo", customers=60)
+    files = list(Attachment.objects.order_by("pk"))
+    kinds = {a.target_model for a in files}
+    assert {"customers.customer", "service.ticket", "contracts.contract"} <= kinds
+    storage = attachment_storage()
+    for attachment in files:  # stored, a real PDF, and audited as an upload
+        with storage.open(attachment.stored_name) as handle:
+            assert handle.read(5) == b"%PDF-"
+        assert AuditEntry.objects.filter(
+            model="attachments.attachment", object_id=str(attachment.pk), action="create"
+        ).exists()
+    portal_customer = PortalAccount.objects.values_list("customer_id", flat=True).first()
+    shared = [a for a in files if a.shared_with_customer]
+    assert shared, "the portal's documents page needs a shared file"
+    tickets = dict(Ticket.objects.values_list("pk", "customer_id"))
+    for attachment in shared:
+        if attachment.target_model == "service.ticket":
+            assert tickets[int(attachment.target_id)] == portal_customer
+    # a customer's file is on its timeline
+    customer_file = next(a for a in files if a.target_model == "customers.customer")
+    assert TimelineEntry.objects.filter(
+        customer_id=int(customer_file.target_id), kind="attachment"
+    ).exists()
+    assert f"附件 {len(files)} 个" in capsys.readouterr().out
 
 
 def test_has_a_department_tree_managers_and_collaborators(loaded):

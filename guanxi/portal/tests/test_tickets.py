@@ -201,9 +201,9 @@ def test_home_pins_its_queries(client, company_a, django_assert_num_queries, com
     for n in range(companies):
         make_company(f"丁{n}")
     client.force_login(company_a.user)
-    # session, user, account; changes, deliverables, surveys, 2 ticket lists, projects —
-    # the same however many companies, projects and tickets there are
-    with django_assert_num_queries(9):
+    # session, user, account; changes, deliverables, surveys, the ticket lists (one query),
+    # projects — the same however many companies, projects and tickets there are
+    with django_assert_num_queries(8):
         page = client.get(reverse("portal:home"))
     assert page.status_code == 200
     assert company_a.ticket.subject in page.content.decode()  # waiting for the customer

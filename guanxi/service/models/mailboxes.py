@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from guanxi.core.models import VersionedModel
+from guanxi.service.models.tickets import TicketCategory, TicketPriority
 
 ENV_NAME = RegexValidator(
     r"^[A-Z][A-Z0-9_]{0,63}$",
@@ -42,6 +43,18 @@ class Mailbox(VersionedModel):
     )
     folder = models.CharField(_("文件夹"), max_length=200, default="INBOX")
     active = models.BooleanField(_("启用"), default=True)
+    # What a new ticket opened by mail from this mailbox gets (its queue and the priority its
+    # SLA policy is picked by); blank: the desk's own defaults.
+    default_team = models.ForeignKey(
+        "accounts.Team", verbose_name=_("默认部门（队列）"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )  # fmt: skip
+    default_priority = models.CharField(
+        _("默认优先级"), max_length=8, choices=TicketPriority.choices, blank=True
+    )
+    default_category = models.CharField(
+        _("默认类别"), max_length=12, choices=TicketCategory.choices, blank=True
+    )
     # Where polling stands: the folder's UIDVALIDITY and the highest UID taken under it.
     uid_validity = models.BigIntegerField(null=True, blank=True, editable=False)
     last_uid = models.BigIntegerField(default=0, editable=False)

@@ -109,6 +109,7 @@ class Ticket(VersionedModel):
         blank=True,
         on_delete=models.PROTECT,
         related_name="tickets",
+        db_index=False,  # the composite indexes below start with it
     )
     contact = models.ForeignKey(
         "customers.Contact",
@@ -127,6 +128,7 @@ class Ticket(VersionedModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,  # the composite indexes below start with it
     )
     team = models.ForeignKey(
         "accounts.Team",
@@ -135,6 +137,7 @@ class Ticket(VersionedModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,  # the composite indexes below start with it
     )
     sla_policy = models.ForeignKey(
         SlaPolicy,

@@ -44,6 +44,7 @@ from guanxi.customers.models import Contact
 from guanxi.service.models import (
     InboundMail,
     InboundStatus,
+    Mailbox,
     MessageKind,
     Ticket,
     TicketChannel,
@@ -260,13 +261,17 @@ def match_sender(address: str) -> tuple[int | None, int | None]:
 # --- receiving ---------------------------------------------------------------------------
 
 
-def mail_receive(raw: bytes, *, envelope_from: str = "") -> InboundMail:
-    """Keep ``raw`` and turn it into a ticket or a ticket message (see the module)."""
+def mail_receive(
+    raw: bytes, *, envelope_from: str = "", mailbox: Mailbox | None = None
+) -> InboundMail:
+    """Keep ``raw`` and turn it into a ticket or a ticket message (see the module). A new
+    ticket from ``mailbox`` (IMAP polling) gets the mailbox's defaults: its department
+    (queue), priority (so its SLA policy) and category."""
     inbound = InboundMail.objects.create(
         raw=raw, size=len(raw), envelope_from=str(envelope_from or "")[:320]
     )
     try:
-        _process(inbound, raw, envelope_from=str(envelope_from or ""))
+        _process(inbound, raw, envelope_from=str(envelope_from or ""), mailbox=mailbox)
     except Exception as exc:
         log.exception("mail %s could not be processed", inbound.pk)
         InboundMail.objects.filter(pk=inbound.pk).update(
@@ -297,7 +302,16 @@ def _seen_ticket(message_id: str) -> int | None:
     return int(found) if found is not None else None
 
 
-def _process(inbound: InboundMail, raw: bytes, *, envelope_from: str) -> None:
+def _defaults(mailbox: Mailbox | None) -> dict[str, str]:
+    if mailbox is None:
+        return {}
+    chosen = {"priority": mailbox.default_priority, "category": mailbox.default_category}
+    return {name: value for name, value in chosen.items() if value}
+
+
+def _process(
+    inbound: InboundMail, raw: bytes, *, envelope_from: str, mailbox: Mailbox | None = None
+) -> None:
     now = timezone.now()
     parsed = parse(raw, envelope_from=envelope_from)
     inbound.subject, inbound.from_email = parsed.subject, parsed.from_email
@@ -334,10 +348,12 @@ def _process(inbound: InboundMail, raw: bytes, *, envelope_from: str) -> None:
                 return
             ticket = tickets.ticket_create(
                 actor=None,
-                data={"subject": parsed.subject or "（无主题）", "channel": TicketChannel.EMAIL},
+                data={"subject": parsed.subject or "（无主题）", "channel": TicketChannel.EMAIL,
+                      **_defaults(mailbox)},
                 customer_id=customer_id, contact_id=contact_id, body=parsed.body,
                 requester_email=parsed.from_email, requester_name=parsed.from_name,
-                message_id=parsed.message_id, now=now,
+                message_id=parsed.message_id,
+                team_id=mailbox.default_team_id if mailbox is not None else None, now=now,
             )  # fmt: skip
             inbound.status = InboundStatus.TICKET
         inbound.ticket_id = ticket.pk

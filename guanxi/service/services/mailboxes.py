@@ -38,10 +38,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guanxi.accounts import permissions
+from guanxi.accounts.models import Team
 from guanxi.core import audit
 from guanxi.core.errors import NotFound, PermissionDenied, ValidationFailed
 from guanxi.core.writes import check_version, full_clean, reject_unknown
-from guanxi.service.models import Mailbox, MailboxMessage
+from guanxi.service.models import Mailbox, MailboxMessage, TicketCategory, TicketPriority
 from guanxi.service.services import mail
 
 log = logging.getLogger("guanxi.service.imap")
@@ -140,7 +141,7 @@ def _fetch(client: Any, uid: int) -> bytes | None:
 def _take(mailbox: Mailbox, validity: int, uid: int, raw: bytes) -> bool:
     if MailboxMessage.objects.filter(mailbox=mailbox, uid_validity=validity, uid=uid).exists():
         return False
-    inbound = mail.mail_receive(raw, envelope_from="")
+    inbound = mail.mail_receive(raw, envelope_from="", mailbox=mailbox)
     try:
         with transaction.atomic():
             MailboxMessage.objects.create(
@@ -203,10 +204,11 @@ def mailboxes_poll() -> list[PollResult]:
 # --- settings (admins) -------------------------------------------------------------------
 
 SETTINGS_FIELDS = ("name", "host", "port", "use_ssl", "username", "password_env", "folder",
-                   "active")  # fmt: skip
+                   "active", "default_team_id", "default_priority", "default_category")  # fmt: skip
 # Changing one of these points the mailbox elsewhere: the old position means nothing there.
 _WHERE = frozenset({"host", "port", "username", "folder"})
 _TEXT = frozenset({"name", "host", "username", "password_env", "folder"})
+_CHOICES: dict[str, Any] = {"default_priority": TicketPriority, "default_category": TicketCategory}
 
 
 def _may_manage(actor: Any) -> None:
@@ -230,6 +232,20 @@ def _apply(mailbox: Mailbox, data: Mapping[str, Any]) -> None:
         elif name == "port" and (isinstance(value, bool) or not isinstance(value, int)):
             errors[name] = _("必须是 1 到 65535 之间的整数。")
             continue
+        elif name == "default_team_id":
+            if value is not None and (
+                isinstance(value, bool)
+                or not isinstance(value, int)
+                or not Team.objects.filter(pk=value).exists()
+            ):
+                errors[name] = _("该部门不存在。")
+                continue
+        elif name in _CHOICES:
+            if value is None:
+                value = ""
+            if not isinstance(value, str) or (value and value not in _CHOICES[name].values):
+                errors[name] = _("无效的选项。")
+                continue
         setattr(mailbox, name, value)
     if errors:
         raise ValidationFailed(errors)

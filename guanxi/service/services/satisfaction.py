@@ -233,17 +233,35 @@ _ANSWER_TITLES = {
 
 @transaction.atomic
 def survey_answer(
-    *, token: Any, score: Any, comment: Any = "", now: dt.datetime | None = None
+    *,
+    token: Any = None,
+    score: Any,
+    comment: Any = "",
+    survey_id: int | None = None,
+    actor: Any = None,
+    now: dt.datetime | None = None,
 ) -> Survey:
     """Record the answer of a link: once, before it expires. Refused answers change
-    nothing."""
+    nothing.
+
+    Without a link: ``survey_id`` of a survey the caller has resolved for ``actor`` (the
+    customer's portal user answering it in the portal), who is then the audit's and the
+    timeline's actor; the mailed link dies with the answer as usual."""
     now = now or timezone.now()
-    found = survey_by_token(token=token)
+    if survey_id is None:
+        found_pk = survey_by_token(token=token).pk
+    elif token is not None:
+        raise ValueError("survey_answer takes a token or a survey_id, not both")
+    else:
+        found_pk = survey_id
     survey = (
         Survey.objects.select_for_update(of=("self",))
         .select_related("ticket", "campaign")
-        .get(pk=found.pk)
+        .filter(pk=found_pk)
+        .first()
     )
+    if survey is None:
+        raise NotFound(_("该调查不存在。"))
     state = survey_state(survey, now=now)
     if state == "answered":
         raise SurveyAnswered(_("该调查已经回答过了，谢谢！"), field="token")
@@ -254,9 +272,9 @@ def survey_answer(
     before = audit.snapshot(survey, ["score", "comment", "answered_at"])
     survey.score, survey.comment, survey.answered_at = value, text, now
     survey.save(update_fields=["score", "comment", "answered_at", "updated_at"])
-    audit.audit_update(actor=None, obj=survey, before=before, customer_id=survey.customer_id)
+    audit.audit_update(actor=actor, obj=survey, before=before, customer_id=survey.customer_id)
     timeline_add(
-        customer_id=survey.customer_id, kind=TIMELINE_KIND, occurred_at=now,
+        customer_id=survey.customer_id, kind=TIMELINE_KIND, occurred_at=now, actor=actor,
         title=TimelineText(_ANSWER_TITLES[SurveyKind(survey.kind)], {
             "score": value, "number": survey.ticket_id or "",
             "campaign": survey.campaign.name if survey.campaign else ""}),

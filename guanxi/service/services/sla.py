@@ -10,7 +10,9 @@ resolved and goes on (with what it had used) when it is reopened. Both count bus
 The sweep is set-based: each step claims its rows with one ``UPDATE … WHERE <mark> IS
 NULL`` stamped with the sweep's own time (so concurrent sweeps split the rows, and each
 warning or breach fires once), then writes the notifications of the claimed rows with one
-``INSERT … SELECT`` (``notifications.reminders.bulk_notify``).
+``INSERT … SELECT`` (``notifications.reminders.bulk_notify``). The breaches' audit rows
+(old → new, built in SQL: ``core.audit.audit_bulk_update_sql``) are one ``INSERT …
+SELECT`` from the same rows, locked, just before the claiming ``UPDATE``.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Case, CharField, DateTimeField, F, Q, Value, When
+from django.db.models import Case, CharField, Count, DateTimeField, F, Q, Value, When
 from django.db.models.functions import Cast, Concat
 from django.urls import reverse
 from django.utils import timezone
@@ -236,36 +238,37 @@ def sla_sweep(*, now: dt.datetime | None = None) -> SweepResult:
         due_resolution = Q(clock_started_at__isnull=False, resolution_due__lte=now,
                            resolution_breached_at__isnull=True)  # fmt: skip
         todo = open_rows.filter(due_response | due_resolution)
-        before = {pk: (old, customer) for pk, old, customer
-                  in todo.values_list("pk", "priority", "customer_id")}  # fmt: skip
-        if before:
+        # The audit rows first, old → new computed in the database from the rows locked
+        # for this sweep (no row passes through Python); the UPDATE then claims the same
+        # rows: a row another sweep claimed in between fails the filter and is left out.
+        stamp_text = Value(audit.plain(now), output_field=CharField())
+        raised = Case(When(due_response & due_resolution, then=_RAISED_TWICE), default=_RAISED)
+        audited = audit.audit_bulk_update_sql(
+            actor=None, rows=todo.select_for_update(),
+            changes={
+                "response_breached_at": audit.SqlChange(Value(None), stamp_text, due_response),
+                "resolution_breached_at": audit.SqlChange(Value(None), stamp_text,
+                                                          due_resolution),
+                "priority": audit.SqlChange(F("priority"), raised),
+            },
+            object_repr=Concat(Value("#"), _text("id"), output_field=CharField()),
+            customer=F("customer_id"),
+        )  # fmt: skip
+        if audited:
             stamp = Value(now, output_field=DateTimeField())
-            # The same filter claims the rows (no id list): a row another sweep claimed in
-            # between keeps that sweep's mark and is left out below.
             todo.update(
                 response_breached_at=Case(When(due_response, then=stamp),
                                           default=F("response_breached_at")),
                 resolution_breached_at=Case(When(due_resolution, then=stamp),
                                             default=F("resolution_breached_at")),
-                priority=Case(When(due_response & due_resolution, then=_RAISED_TWICE),
-                              default=_RAISED),
+                priority=raised,
                 version=F("version") + 1,
             )  # fmt: skip
-            claimed = open_rows.filter(Q(response_breached_at=now) | Q(resolution_breached_at=now))
-            entries = []
-            for pk, priority, response_at, resolution_at in claimed.values_list(
-                "pk", "priority", "response_breached_at", "resolution_breached_at"
-            ):
-                if pk not in before:
-                    continue
-                changes: dict[str, list[Any]] = {}
-                for mark, at in (("response_breached_at", response_at),
-                                 ("resolution_breached_at", resolution_at)):  # fmt: skip
-                    if at == now:
-                        changes[mark] = [None, now]
-                        breached += 1
-                changes["priority"] = [before[pk][0], priority]
-                entries.append((pk, f"#{pk}", before[pk][1], changes))
+            marks = open_rows.aggregate(
+                response=Count("pk", filter=Q(response_breached_at=now)),
+                resolution=Count("pk", filter=Q(resolution_breached_at=now)),
+            )
+            breached = marks["response"] + marks["resolution"]
             for mark, key in (("response_breached_at", "sla-response-breach"),
                               ("resolution_breached_at", "sla-resolution-breach")):  # fmt: skip
                 for recipient in ("assignee_id", "assignee__manager_id"):
@@ -274,7 +277,6 @@ def sla_sweep(*, now: dt.datetime | None = None) -> SweepResult:
                         kind=SLA_BREACH, title=BREACH_TITLE, key=key, recipient=recipient,
                         now=now,
                     )  # fmt: skip
-            audit.audit_bulk_update(actor=None, model=Ticket, rows=entries)
         for rows, mark, key in (
             (response.filter(first_response_warn_at__lte=now, response_breached_at__isnull=True),
              "response_warned_at", "sla-response-warning"),

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_noop
 from guanxi.accounts import permissions
 from guanxi.accounts.models import User
 from guanxi.core import audit
-from guanxi.core.errors import NotFound, PermissionDenied, ValidationFailed
+from guanxi.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from guanxi.core.writes import apply_fields, check_version, full_clean, reject_unknown
 from guanxi.customers.models import Contact, Customer
 from guanxi.customers.services import customer_lock
@@ -184,12 +184,23 @@ def ticket_create(
     requester_email: str = "",
     requester_name: str = "",
     message_id: str = "",
+    created_by: Any = None,
+    team_id: int | None = None,
     now: dt.datetime | None = None,
 ) -> Ticket:
     """A new ticket with its SLA clocks started; ``body``, when given, is its first
-    (incoming) message. Without ``customer_id`` the ticket waits on the "unknown" queue,
-    which only those who read every customer (or the system, ``actor=None``) may fill."""
+    (incoming) message. Its department (queue) is the assignee's, else ``team_id`` (a
+    mailbox's default queue). Without ``customer_id`` the ticket waits on the "unknown"
+    queue, which only those who read every customer (or the system, ``actor=None``) may
+    fill.
+
+    ``created_by``, with ``actor=None``: the person the system writes the ticket for (a
+    customer's portal user, who has no staff scope) — the ticket, its first message, its
+    audit entry, timeline entry and webhook event are theirs."""
     now = now or timezone.now()
+    if created_by is not None and actor is not None:
+        raise ValueError("created_by is for system writes (actor=None)")
+    by = created_by if created_by is not None else actor
     _clean(data)
     customer: Customer | None = None
     if actor is None:
@@ -204,7 +215,7 @@ def ticket_create(
         requester_email=requester_email[:254],
         requester_name=requester_name[:100],
         message_id=message_id[:255],
-        created_by=actor,
+        created_by=by,
         status=TicketStatus.NEW,
     )
     apply_fields(ticket, {"subject": str(data.get("subject", "")).strip()[:200], **{
@@ -216,7 +227,7 @@ def ticket_create(
             User.objects.filter(pk=assignee_id, is_active=True).first() if assignee_id else None
         )
     ticket.assignee = assignee
-    ticket.team_id = assignee.team_id if assignee is not None else None
+    ticket.team_id = assignee.team_id if assignee is not None else team_id
     full_clean(
         ticket, exclude=["customer", "contact", "assignee", "team", "sla_policy", "created_by"]
     )
@@ -225,12 +236,12 @@ def ticket_create(
     if body:
         TicketMessage.objects.create(
             ticket=ticket, kind=MessageKind.INCOMING, from_email=ticket.requester_email,
-            body=_body(body, required=False), message_id=ticket.message_id,
+            body=_body(body, required=False), message_id=ticket.message_id, author=created_by,
         )  # fmt: skip
-    audit.audit_create(actor=actor, obj=ticket, customer_id=ticket.customer_id)
-    _timeline(ticket, actor, gettext_noop("新建工单 #%(number)s：%(subject)s"))
-    emit(webhooks.TICKET_CREATED, webhooks.payload(ticket), actor=actor)
-    _notify_assignee(ticket, actor)
+    audit.audit_create(actor=by, obj=ticket, customer_id=ticket.customer_id)
+    _timeline(ticket, by, gettext_noop("新建工单 #%(number)s：%(subject)s"))
+    emit(webhooks.TICKET_CREATED, webhooks.payload(ticket), actor=by)
+    _notify_assignee(ticket, by)
     return ticket
 
 
@@ -306,13 +317,74 @@ def check_transition(ticket: Ticket, status: Any) -> None:
         )  # fmt: skip
 
 
-def ticket_close_for_customer(ticket: Ticket, *, now: dt.datetime) -> None:
-    """The ticket's own customer closes it (the portal): the transition checked and
-    applied — clocks stopped, resolved and closed times — unsaved. The staff checks of
-    ``ticket_transition`` (scope, role) do not apply to the customer; the caller has
-    locked the ticket of its company and saves, audits and notifies."""
+def customer_ticket_lock(*, customer_id: int, ticket_id: Any) -> Ticket:
+    """One ticket of the customer company, locked for update; 404 (``ticket_id``) for
+    another company's, a missing one or a bad id. For writes by the customer (the
+    portal), to whom staff scope does not apply: the caller has resolved the company."""
+    ticket = (
+        Ticket.objects.select_for_update(of=("self",))
+        .filter(pk=ticket_id, customer_id=customer_id)
+        .first()
+        if isinstance(ticket_id, int) and not isinstance(ticket_id, bool)
+        else None
+    )
+    if ticket is None:
+        raise NotFound(_("工单不存在。"), field="ticket_id")
+    return ticket
+
+
+@transaction.atomic
+def ticket_close_by_customer(
+    *,
+    actor: Any,
+    customer_id: int,
+    ticket_id: Any,
+    version: int | None = None,
+    now: dt.datetime | None = None,
+) -> Ticket:
+    """The ticket's own customer closes it (``actor``: their portal user; the caller has
+    resolved the company): as a close on the desk — clocks stopped, audited and on the
+    timeline as the customer's, the CSAT survey and the follow-up visit planned, the
+    webhook sent. The staff checks of ``ticket_transition`` (scope, role) do not apply."""
+    now = now or timezone.now()
+    ticket = customer_ticket_lock(customer_id=customer_id, ticket_id=ticket_id)
+    # The portal's close button may omit the version (a customer's one-way action).
+    if version is not None and version != ticket.version:
+        raise Conflict(_("该工单已被其他人修改，请刷新后重试。"), field="version")
     check_transition(ticket, S.CLOSED)
+    before = audit.snapshot(ticket)
     _move(ticket, S.CLOSED, now=now)
+    ticket.version += 1
+    ticket.save()
+    audit.audit_update(actor=actor, obj=ticket, before=before, customer_id=ticket.customer_id)
+    _timeline(ticket, actor, gettext_noop("客户在门户关闭了工单 #%(number)s：%(subject)s"))
+    emit(webhooks.TICKET_CLOSED, webhooks.payload(ticket), actor=actor)
+    satisfaction.csat_for_resolved(ticket=ticket, actor=actor, now=now)
+    visits.followup_for_closed(ticket=ticket, actor=actor, now=now)
+    return ticket
+
+
+@transaction.atomic
+def customer_message_add(
+    *,
+    actor: Any,
+    customer_id: int,
+    ticket_id: Any,
+    body: Any,
+    now: dt.datetime | None = None,
+) -> TicketMessage:
+    """The customer's message on their company's ticket, written in the portal by
+    ``actor`` (their portal user, the message's author and the audit's actor): a ticket
+    waiting for them (or resolved) opens again. A closed ticket takes no more messages:
+    raise a new one."""
+    ticket = customer_ticket_lock(customer_id=customer_id, ticket_id=ticket_id)
+    if ticket.status == S.CLOSED:
+        raise ValidationFailed({"body": _("工单已关闭，请提交新的工单。")})
+    text = _body(body)
+    return incoming_add(
+        ticket=ticket, body=text, from_email=getattr(actor, "email", "") or "", author=actor,
+        now=now,
+    )  # fmt: skip
 
 
 @transaction.atomic
@@ -414,21 +486,23 @@ def incoming_add(
     message_id: str = "",
     in_reply_to: str = "",
     references: str = "",
+    author: Any = None,
     now: dt.datetime | None = None,
 ) -> TicketMessage:
     """A customer's message on ``ticket`` (locked by the caller, inside its transaction):
-    a waiting or resolved ticket goes back to open, its clock running again."""
+    a waiting or resolved ticket goes back to open, its clock running again. ``author``:
+    the customer's portal user who wrote it (the audit's actor); none for mail-in."""
     now = now or timezone.now()
     before = audit.snapshot(ticket)
     message = TicketMessage.objects.create(
         ticket=ticket, kind=MessageKind.INCOMING, from_email=from_email[:254],
         body=_body(body, required=False), message_id=message_id[:255],
-        in_reply_to=in_reply_to[:255], references=references[-4000:],
+        in_reply_to=in_reply_to[:255], references=references[-4000:], author=author,
     )  # fmt: skip
     if ticket.status in (S.WAITING, S.RESOLVED):
         _move(ticket, S.OPEN, now=now)
         ticket.version += 1
         ticket.save()
-        audit.audit_update(actor=None, obj=ticket, before=before, customer_id=ticket.customer_id)
-    audit.audit_create(actor=None, obj=message, customer_id=ticket.customer_id)
+        audit.audit_update(actor=author, obj=ticket, before=before, customer_id=ticket.customer_id)
+    audit.audit_create(actor=author, obj=message, customer_id=ticket.customer_id)
     return message

@@ -188,3 +188,93 @@ def test_both_clocks_breached_in_one_sweep_count_as_two_steps_and_one_audit_entr
     for person in (worker, boss):  # the response and the resolution breach, each once
         assert Notification.objects.filter(recipient=person, kind=sla.SLA_BREACH).count() == 2
     assert sla.sla_sweep(now=MONDAY_10 + dt.timedelta(days=3)).breached == 0
+
+
+def test_sweep_audits_old_to_new_of_exactly_the_rows_it_claims(agent, customer, team_a):
+    from guanxi.core.models import AuditEntry
+
+    SlaPolicyFactory(first_response_minutes=60, resolution_minutes=600)
+    fresh = _ticket(agent, customer, priority="urgent")
+    answered = _ticket(agent, customer, priority="low")
+    services.ticket_reply(actor=agent, ticket_id=answered.pk, body="已收到",
+                          now=MONDAY_10 + dt.timedelta(minutes=5))  # fmt: skip
+    claimed_before = _ticket(agent, customer)
+    earlier = dt.datetime(2026, 11, 30, 3, tzinfo=dt.UTC)
+    Ticket.objects.filter(pk=claimed_before.pk).update(response_breached_at=earlier)
+    now = MONDAY_10 + dt.timedelta(hours=2)  # past the response target, not the resolution
+    last = AuditEntry.objects.order_by("-id").values_list("id", flat=True).first()
+
+    result = sla.sla_sweep(now=now)
+
+    assert result.breached == 1  # only the fresh ticket's response clock
+    entries = AuditEntry.objects.filter(id__gt=last)
+    assert list(entries.values_list("object_id", flat=True)) == [str(fresh.pk)]
+    entry = entries.get()
+    stamp = now.astimezone(dt.UTC).isoformat()
+    assert entry.changes == {
+        "response_breached_at": [None, stamp],
+        "priority": ["urgent", "urgent"],
+    }
+    assert (entry.actor_id, entry.actor_label, entry.customer_id) == (None, "system", customer.pk)
+    assert entry.object_repr == f"#{fresh.pk}"
+    stored = Ticket.objects.get(pk=claimed_before.pk)
+    assert stored.response_breached_at == earlier and stored.priority == "normal"
+
+
+# The breach audit (one INSERT … SELECT), the claiming UPDATE, the count, four notification
+# statements (each with its languages query and deliveries) and the two warning steps.
+NUM_SWEEP_QUERIES = 23
+
+
+@pytest.mark.parametrize("tickets", [1, 20])
+def test_sweep_query_count_is_pinned(agent, customer, django_assert_num_queries, tickets):
+    SlaPolicyFactory(first_response_minutes=60, resolution_minutes=120)
+    worker = UserFactory(username="pinned", manager=UserFactory(username="pinned_boss"))
+    for _ in range(tickets):
+        Ticket.objects.filter(pk=_ticket(agent, customer).pk).update(assignee=worker)
+
+    with django_assert_num_queries(NUM_SWEEP_QUERIES):
+        result = sla.sla_sweep(now=MONDAY_10 + dt.timedelta(days=2))
+
+    assert (result.breached, result.notified) == (2 * tickets, 4 * tickets)
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    flags=st.lists(st.tuples(st.booleans(), st.sampled_from(["low", "normal", "urgent"])),
+                   min_size=1, max_size=6),
+)  # fmt: skip
+def test_sql_audit_rows_equal_the_python_ones(db, agent, customer, flags):
+    """``audit_bulk_update_sql`` writes what ``audit_bulk_update`` writes for the same rows."""
+    from django.db.models import CharField, F, Q, Value
+
+    from guanxi.core import audit
+    from guanxi.core.models import AuditEntry
+
+    made = [_ticket(agent, customer, priority=priority) for _flag, priority in flags]
+    marked = [t.pk for t, (flag, _p) in zip(made, flags, strict=True) if flag]
+    stamp = audit.plain(MONDAY_10)
+    rows = Ticket.objects.filter(pk__in=[t.pk for t in made])
+    AuditEntry.objects.all().delete()
+    audit.audit_bulk_update_sql(
+        actor=None, rows=rows,
+        changes={"response_breached_at": audit.SqlChange(Value(None), Value(stamp),
+                                                         Q(pk__in=marked)),
+                 "priority": audit.SqlChange(F("priority"), Value("high"))},
+        object_repr=sla.Concat(Value("#"), sla._text("id"), output_field=CharField()),
+        customer=F("customer_id"),
+    )  # fmt: skip
+    fields = ("object_id", "object_repr", "customer_id", "changes", "actor_label", "action",
+              "model", "source")  # fmt: skip
+    by_sql = sorted(AuditEntry.objects.values_list(*fields))
+    AuditEntry.objects.all().delete()
+    audit.audit_bulk_update(actor=None, model=Ticket, rows=[
+        (t.pk, f"#{t.pk}", customer.pk,
+         {**({"response_breached_at": [None, stamp]} if t.pk in marked else {}),
+          "priority": [t.priority, "high"]})
+        for t in made
+    ])  # fmt: skip
+    assert by_sql == sorted(AuditEntry.objects.values_list(*fields))
+    AuditEntry.objects.all().delete()

@@ -35,7 +35,7 @@ def _may_manage(request: HttpRequest) -> None:
 def mailbox_list(request: HttpRequest) -> HttpResponse:
     """The mailboxes with their last poll, and the form for a new one."""
     _may_manage(request)
-    form = MailboxForm(request.POST or None)
+    form = MailboxForm(request.POST or None, teams=selectors.departments())
     if request.method == "POST" and form.is_valid():
         try:
             mailbox = mailboxes.mailbox_create(actor=request.user, data=form.cleaned_data)
@@ -57,7 +57,9 @@ def _initial(mailbox: Any) -> dict[str, Any]:
 def mailbox_edit(request: HttpRequest, pk: int) -> HttpResponse:
     _may_manage(request)
     mailbox = selectors.mailbox_get(actor=request.user, mailbox_id=pk)
-    form = MailboxForm(request.POST or None, initial=_initial(mailbox))
+    form = MailboxForm(
+        request.POST or None, initial=_initial(mailbox), teams=selectors.departments()
+    )
     if request.method == "POST":
         version = VersionForm(request.POST)
         if form.is_valid() and version.is_valid():
