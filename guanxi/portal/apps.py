@@ -51,16 +51,22 @@ class PortalConfig(AppConfig):
 def _register_shared_kinds() -> None:
     """The record types whose files staff may share with the customer, and which of a
     company's records the company sees: the portal shows shared files of its own tickets,
-    contracts and projects (a project's files once the projects app makes projects
-    attachable; a cost entry's receipt is never shareable)."""
+    contracts, projects, deliverables and change requests (a cost entry's receipt is never
+    shareable)."""
     from guanxi.attachments.registry import SharedKind, register_shared_kind
     from guanxi.contracts.selectors_portal import customer_contract_records
-    from guanxi.projects.selectors_portal import customer_project_records
+    from guanxi.projects.selectors_portal import (
+        customer_change_request_records,
+        customer_deliverable_records,
+        customer_project_records,
+    )
     from guanxi.service.selectors_portal import customer_ticket_records
 
     register_shared_kind(SharedKind("ticket", customer_ticket_records))
     register_shared_kind(SharedKind("contract", customer_contract_records))
     register_shared_kind(SharedKind("project", customer_project_records))
+    register_shared_kind(SharedKind("deliverable", customer_deliverable_records))
+    register_shared_kind(SharedKind("change_request", customer_change_request_records))
 
 
 def _sweep() -> int:

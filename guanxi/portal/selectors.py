@@ -9,7 +9,7 @@ import datetime as dt
 from typing import Any
 
 from django.apps import apps
-from django.db.models import Count, QuerySet, Window
+from django.db.models import Count, Model, QuerySet, Window
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -190,15 +190,22 @@ def attachment_get(*, account: PortalAccount, attachment_id: Any) -> Attachment:
 # --- documents: files staff shared with the company -----------------------------------------
 
 
-def project_documents(*, project: Project) -> QuerySet[Attachment]:
-    """The files staff shared with the company on one of its projects (resolved by
-    ``project_get``), newest first; never a file kept internal, nor its uploader."""
+def record_documents(*, record: Model) -> QuerySet[Attachment]:
+    """The files staff shared with the company on one of its records (a project, a
+    deliverable, a change request — already resolved for the account by ``project_get``,
+    ``deliverable_get``, ``change_request_get``), newest first; never a file kept
+    internal, nor its uploader."""
     return (
-        attachment_selectors.attachments_on(record=project)
+        attachment_selectors.attachments_on(record=record)
         .filter(shared_with_customer=True)
         .select_related(None)
         .defer("sha256", "stored_name", "uploaded_by")
     )
+
+
+def project_documents(*, project: Project) -> QuerySet[Attachment]:
+    """The files staff shared with the company on one of its projects."""
+    return record_documents(record=project)
 
 
 def documents(*, account: PortalAccount) -> QuerySet[Attachment]:

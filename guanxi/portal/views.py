@@ -153,7 +153,13 @@ def _decision_page(
         else:
             messages.success(request, done)
             return redirect(request.path)
-    context = {name: record, "form": form, "account": account}
+    context = {
+        name: record,
+        "form": form,
+        "account": account,
+        # The files staff shared with the company on this record (never internal ones).
+        "documents": list(selectors.record_documents(record=record)),
+    }
     return render(request, template, context, status=422 if form.errors else 200)
 
 

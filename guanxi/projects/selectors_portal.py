@@ -29,6 +29,8 @@ __all__ = [
     "ProjectStatus",
     "Task",
     "customer_active_projects",
+    "customer_change_request_records",
+    "customer_deliverable_records",
     "customer_project_records",
 ]
 
@@ -39,6 +41,20 @@ def customer_project_records(customer_id: int) -> QuerySet[Project]:
     """Every project of the company, as bare rows (the ids of the records whose shared
     files the company sees)."""
     return Project.objects.filter(customer_id=customer_id)
+
+
+def customer_deliverable_records(customer_id: int) -> QuerySet[Deliverable]:
+    """Every deliverable of the company's projects, as bare rows (whose shared files the
+    company sees on the deliverable's acceptance page)."""
+    return Deliverable.objects.filter(project__customer_id=customer_id)
+
+
+def customer_change_request_records(customer_id: int) -> QuerySet[ChangeRequest]:
+    """The change requests of the company's projects the team has shown it (no drafts,
+    as in the portal's list), as bare rows (whose shared files the company sees)."""
+    return ChangeRequest.objects.filter(project__customer_id=customer_id).exclude(
+        status=ChangeStatus.DRAFT
+    )
 
 
 def customer_active_projects(*, customer_id: int) -> QuerySet[Project]:

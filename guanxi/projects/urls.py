@@ -90,6 +90,11 @@ urlpatterns = [
     ),
     path("<id:pk>/acceptance/", views_changes.deliverables, name="deliverables"),
     path(
+        "<id:pk>/acceptance/<id:deliverable_id>/",
+        views_changes.deliverable_detail,
+        name="deliverable_detail",
+    ),
+    path(
         "<id:pk>/acceptance/<id:deliverable_id>/criteria/",
         views_changes.criterion_add,
         name="criterion_add",

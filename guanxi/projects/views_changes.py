@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from guanxi.accounts.decorators import staff_required
 from guanxi.approvals.selectors import request_for_document
+from guanxi.attachments.panels import panel_context as attachments_context
 from guanxi.core.errors import DomainError
 from guanxi.projects import selectors, selectors_changes
 from guanxi.projects.models import (
@@ -30,6 +31,7 @@ from guanxi.projects.views import _error_text, _int, _may_use, _version
 CHANGES = "projects/changes.html"
 CHANGE = "projects/change_detail.html"
 DELIVERABLES = "projects/deliverables.html"
+DELIVERABLE = "projects/deliverable_detail.html"
 TASK_CHANGE_ROWS = 3  # rows of proposed task changes the impact form offers
 
 
@@ -89,6 +91,14 @@ def _detail_context(request: HttpRequest, project: Any, cr: Any) -> dict[str, An
         "editable": cr.status in changes.EDITABLE,
         "S": ChangeStatus,
         "tab": "changes",
+        # The request's files (a specification, the customer's mail), shareable with the
+        # customer's portal, where the approval screen lists the shared ones.
+        **attachments_context(
+            actor=request.user,
+            kind="change_request",
+            record=cr,
+            can_change=selectors.can_change(request.user, project),
+        ),
     }
 
 
@@ -215,6 +225,29 @@ def deliverables(request: HttpRequest, pk: int) -> HttpResponse:
     _may_use(request)
     project = selectors.project_get(actor=request.user, project_id=pk)
     return render(request, DELIVERABLES, _deliverables_context(request, project))
+
+
+@require_GET
+@staff_required
+def deliverable_detail(request: HttpRequest, pk: int, deliverable_id: int) -> HttpResponse:
+    """One deliverable with its files (the handed-over documents, shareable with the
+    customer's portal, where the acceptance screen lists the shared ones); the criteria and
+    decisions stay on the 交付物 tab."""
+    _may_use(request)
+    project = selectors.project_get(actor=request.user, project_id=pk)
+    deliverable = selectors_changes.deliverable_get(project=project, deliverable_id=deliverable_id)
+    context = {
+        "project": project,
+        "deliverable": deliverable,
+        "tab": "deliverables",
+        **attachments_context(
+            actor=request.user,
+            kind="deliverable",
+            record=deliverable,
+            can_change=selectors.can_change(request.user, project),
+        ),
+    }
+    return render(request, DELIVERABLE, context)
 
 
 def _deliverable_write(request: HttpRequest, pk: int, write: Callable[[], Any]) -> HttpResponse:

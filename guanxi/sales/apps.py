@@ -9,6 +9,11 @@ class SalesConfig(AppConfig):
     verbose_name = _("销售")
 
     def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        from guanxi.sales.models_forecast import fill_if_missing
+
+        post_migrate.connect(fill_if_missing, sender=self)
         # What sales adds to the house through its registries: the menu entry, two kinds
         # of customer timeline entries, the 360 page's "商机" panel and webhook events.
         from guanxi.accounts import permissions

@@ -26,7 +26,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, NamedTuple
 
 from django.db import connection, models, transaction
-from django.db.models import Case, CharField, Count, DateField, F, Sum, Value, When
+from django.db.models import Case, CharField, Count, DateField, F, Q, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -211,3 +211,19 @@ def rebuild() -> int:
         ]  # fmt: skip
         ForecastRollup.objects.bulk_create(built, batch_size=2000)
         return len(built)
+
+
+def fill_if_missing(**kwargs: Any) -> None:
+    """After ``migrate``: an empty roll-up beside opportunities it should count (a database
+    migrated to ``sales.0006``, which creates the table) is filled by :func:`rebuild`. A
+    roll-up with rows is left alone — it is kept by every write."""
+    from guanxi.sales.models import Opportunity
+
+    using = kwargs.get("using", "default")
+    if ForecastRollup.objects.using(using).exists():
+        return
+    counted = Q(status="open", expected_close__isnull=False) | Q(
+        status=WON, closed_at__isnull=False
+    )
+    if Opportunity.objects.using(using).filter(counted).exists():
+        rebuild()

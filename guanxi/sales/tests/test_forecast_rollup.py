@@ -230,3 +230,25 @@ def test_rebuild_command_recomputes_after_bulk_writes(admin_user, am_a):
     assert ForecastRollup.objects.get().amount == Decimal("10.00")
     call_command("sales_forecast_rebuild", verbosity=0)
     assert ForecastRollup.objects.get().amount == Decimal("99.00")
+
+
+def test_migrate_fills_a_missing_roll_up_and_leaves_a_kept_one(am_a):
+    """A database migrated to the roll-up's table has opportunities but no roll-up rows: the
+    post-migrate handler fills it; once rows are kept, it does not touch them."""
+    from guanxi.sales.models_forecast import fill_if_missing
+
+    _pipeline, stages = board()
+    opp = OpportunityFactory(customer=CustomerFactory(owner=am_a), stage=stages[0],
+                             expected_close=dt.date(2026, 12, 1), amount=Decimal("10"))  # fmt: skip
+    ForecastRollup.objects.all().delete()  # as right after the table was created
+    fill_if_missing(using="default")
+    assert ForecastRollup.objects.get().amount == Decimal("10.00")
+    Opportunity.objects.filter(pk=opp.pk).update(amount=Decimal("99"))  # bypasses save()
+    fill_if_missing(using="default")
+    assert ForecastRollup.objects.get().amount == Decimal("10.00")  # kept rows: left alone
+    # and the handler is connected to migrate
+    call_command("migrate", "sales", verbosity=0)
+    assert ForecastRollup.objects.get().amount == Decimal("10.00")
+    ForecastRollup.objects.all().delete()
+    call_command("migrate", "sales", verbosity=0)
+    assert ForecastRollup.objects.get().amount == Decimal("99.00")
