@@ -242,13 +242,20 @@ def seed_projects(ctx: Context) -> None:
     contracts = _contracts_by_opportunity([o.pk for o in won])
     drafts: list[_Draft] = []
     by_customer = {c.pk: c for c in customers}
+    # The first customer (华为, the portal login's company: seeders/portal.py) gets the first
+    # project that comes from no opportunity, so the portal's project, approval and
+    # acceptance pages have content. The draw is made all the same: the data after it stays.
+    portal_company = ctx.customers[0] if ctx.customers and ctx.customers[0] in customers else None
     for i in range(PROJECTS):
         phase = PHASE_ORDER[i % len(PHASE_ORDER)]
         opportunity = won[i] if i < len(won) else None
         customer = by_customer.get(opportunity.customer_id) if opportunity else None
         if i == PROJECTS - 1:  # the sub-project of the first project (分解原则)
             customer = drafts[0].project.customer
-        customer = customer or rng.choice(customers)
+        if customer is None:
+            customer = rng.choice(customers)
+            if i == len(won) and portal_company is not None:
+                customer = portal_company  # the portal's demo company has a project too
         manager = managers[i % len(managers)]
         low, high = PHASE_AGE[phase]
         start = add_working_days(ctx.today - dt.timedelta(days=rng.randint(low, high)), 0)

@@ -196,6 +196,15 @@ def test_the_demo_has_files_on_its_records_and_shares_some_with_the_portal_compa
     for attachment in shared:
         if attachment.target_model == "service.ticket":
             assert tickets[int(attachment.target_id)] == portal_customer
+    # the portal company has a project, with a deliverable waiting for its acceptance and a
+    # project file shared with it: the portal's project and acceptance pages have content
+    from guanxi.projects.models import Deliverable, Project
+
+    project = Project.objects.filter(customer_id=portal_customer).first()
+    assert project is not None
+    assert Deliverable.objects.filter(project=project, status="submitted").exists()
+    assert any(a.target_model == "projects.project" and a.target_id == str(project.pk)
+               for a in shared)  # fmt: skip
     # a customer's file is on its timeline
     customer_file = next(a for a in files if a.target_model == "customers.customer")
     assert TimelineEntry.objects.filter(
