@@ -67,7 +67,9 @@ def test_canned_reply_bad_input_and_delete_are_audited(agent):
     desk.canned_reply_delete(actor=agent, reply_id=reply.pk, version=1)
     assert not CannedReply.objects.exists()
     assert list(
-        AuditEntry.objects.filter(model="service.cannedreply").values_list("action", flat=True)
+        AuditEntry.objects.filter(model="service.cannedreply")
+        .order_by("pk")
+        .values_list("action", flat=True)
     ) == ["create", "delete"]
 
 
