@@ -109,7 +109,6 @@ class Ticket(VersionedModel):
         blank=True,
         on_delete=models.PROTECT,
         related_name="tickets",
-        db_index=False,  # the composite indexes below start with it
     )
     contact = models.ForeignKey(
         "customers.Contact",
@@ -128,7 +127,6 @@ class Ticket(VersionedModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        db_index=False,  # the composite indexes below start with it
     )
     team = models.ForeignKey(
         "accounts.Team",
@@ -137,7 +135,6 @@ class Ticket(VersionedModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        db_index=False,  # the composite indexes below start with it
     )
     sla_policy = models.ForeignKey(
         SlaPolicy,
